@@ -1,0 +1,45 @@
+"""Shared fixtures: the reference-data folder ../shared/data (tests only), and --runslow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="run slow statistical studies")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip_slow = pytest.mark.skip(reason="slow study: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of ../shared/data; skips (with the reason) when the reference tables are absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference tables not found at {SHARED_DATA} (../shared/data beside the project root)")
+    return SHARED_DATA
+
+
+def load_reference_table(path: Path) -> np.ndarray:
+    """Read a reference table (comma- or whitespace-separated, '#' comments, blank lines) as floats."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            rows.append([float(x) for x in line.replace(",", " ").split()])
+        except ValueError:
+            continue  # header row
+    return np.array(rows)
