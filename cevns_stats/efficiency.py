@@ -204,7 +204,7 @@ class TableEfficiency:
 class LogisticRiseEfficiency:
     """A generalised-logistic rise in ln(E − E₀) times an error-function roll-off at high energy.
 
-    ε(E) = a · [1 + ((E − E₀)/E_c)^(−1/s)]^(−ν) · ½ erfc((E − E_hi)/w_hi) for E > E₀, and 0 for E ≤ E₀.
+    ε(E) = a · [1 + ((E − E₀)/E_c)^(−1/s)]^(−ν) · ½ erfc((E − E_hi)/w_hi) for E > E₀, else 0.
     (The rise is 1/(1 + exp(−(ln(E − E₀) − ln E_c)/s))^ν, a generalised logistic in ln(E − E₀).)
 
     Attributes:
@@ -237,7 +237,7 @@ class LogisticRiseEfficiency:
 
 #: This project's parametrisation of LZ's WS2022 NR efficiency (PRL 131 (2023) 041002, Fig. 2 data),
 #: fitted by scripts/fit_efficiency.py: max |residual| 0.010, RMS 0.004 over LZ's 200 points
-#: (0.25–99.75 keV); its ⁸B-weighted integral matches the table's to 1 % (see tests). Zero below 1.37 keV.
+#: (0.25–99.75 keV); its ⁸B-weighted integral matches the table's to 0.5 % (tests). Zero below 1.37 keV.
 LZ_WS2022_EFFICIENCY = LogisticRiseEfficiency(
     plateau=0.9047,
     onset_keV=1.367,

@@ -78,7 +78,10 @@ class MomentTable:
 def _continuous_table(channel: FluxChannel, mixing: MixingParameters | None, mode: str) -> MomentTable:
     lo = max(channel.energy_min_MeV, 1e-3)
     hi = channel.energy_max_MeV
-    energy = np.geomspace(lo, hi, _N_GRID)
+    # log grid, densified towards the endpoint where β spectra vanish non-analytically (Fermi function)
+    energy = np.unique(np.concatenate([np.geomspace(lo, hi, _N_GRID),
+                                       hi * (1.0 - np.geomspace(1e-7, 0.5, _N_GRID // 4))]))
+    energy = energy[(energy >= lo) & (energy <= hi)]
     x = np.log(energy)
     flux = channel.spectrum_cm2_s_MeV(energy)
     fractions = flavour_fractions(channel, energy, params=mixing, mixing=mode)  # (3, n)
@@ -88,7 +91,8 @@ def _continuous_table(channel: FluxChannel, mixing: MixingParameters | None, mod
         for k in range(3):
             density = flux * f_alpha * energy ** (-k)  # dM/dE, per MeV^k
             integrand = density * energy  # d/dx with x = ln E
-            cumulative = cumulative_simpson(integrand[::-1], x=x[::-1], initial=0.0)[::-1] * -1.0
+            # integrate from the top down (no cancellation near the spectral endpoint)
+            cumulative = cumulative_simpson(integrand[::-1], x=-x[::-1], initial=0.0)[::-1]
             per_k.append(CubicHermiteSpline(x, cumulative, -integrand))
         splines.append(tuple(per_k))
     return MomentTable(channel, tuple(splines), (lo, hi))

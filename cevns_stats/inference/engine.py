@@ -159,6 +159,11 @@ class CompiledModel:
         """Cached sparse scatter matrix (P·P, E) and the picked (row, slot, slot) entries."""
         return _scatter(self)
 
+    @cached_property
+    def param_slots(self) -> list:
+        """Per parameter, the (rows, slots) index arrays of the factors it enters."""
+        return [np.nonzero(self.slot_par == k) for k in range(self.n_pars)]
+
     @property
     def n_pars(self) -> int:
         """Number of parameters P."""
@@ -270,39 +275,53 @@ class CompiledModel:
         )
 
     # ------------------------------------------------------------------ likelihood for fits
-    def nll(self, pars, data_main, data_aux) -> np.ndarray:
-        """−log L for fits, shape (n,): +inf where a rate is negative, or zero with counts in the bin."""
-        rate = self.expected_actualdata(pars)
-        bad = np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)
-        main = np.sum(rate - xlogy(data_main, np.where(rate > 0, rate, 1.0)) + gammaln(data_main + 1.0), axis=-1)
-        out = main - self.constraint_logpdf(pars, data_aux)
-        return np.where(bad, np.inf, out)
+    def nll(self, pars, data_main, data_aux, log_factorial=None) -> np.ndarray:
+        """−log L for fits, shape (n,): +inf where a rate is negative, or zero with counts in the bin.
 
-    def nll_grad_hess(self, pars, data_main, data_aux):
-        """−log L, its gradient (n, P) and Hessian (n, P, P), all analytic."""
-        n, npar = pars.shape
+        ``log_factorial`` (n,) = Σ_b lnΓ(n_b + 1) may be passed to skip recomputing it.
+        """
+        return self._nll_from_rate(pars, self.expected_actualdata(pars), data_main, data_aux, log_factorial)
+
+    def _nll_from_rate(self, pars, rate, data_main, data_aux, log_factorial):
+        if log_factorial is None:
+            log_factorial = np.sum(gammaln(data_main + 1.0), axis=-1)
+        bad = np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)
+        main = np.sum(rate - xlogy(data_main, np.where(rate > 0, rate, 1.0)), axis=-1) + log_factorial
+        return np.where(bad, np.inf, main - self.constraint_logpdf(pars, data_aux))
+
+    def nll_grad_hess(self, pars, data_main, data_aux, free=None, log_factorial=None, with_fisher=False):
+        """−log L (n,), its gradient (n, F) and Hessian (n, F, F) in the parameters ``free`` (indices;
+        default all), all analytic: H = Σ_b (n_b/ν_b²) ∂ν_b ∂ν_bᵀ + Σ_b (1 − n_b/ν_b) ∂²ν_b + constraints.
+        With ``with_fisher`` also the positive semi-definite first term plus constraints (n, F, F).
+        """
+        free = np.arange(self.n_pars) if free is None else np.asarray(free)
         phi, d1, d2 = self.slot_factors(pars, 2)
         excl1, excl2 = _exclusive_products(phi)
-        coef = np.prod(phi, axis=2)
-        rate = coef @ self.basis
-        nll = self.nll(pars, data_main, data_aux)
+        rate = np.prod(phi, axis=2) @ self.basis
+        nll = self._nll_from_rate(pars, rate, data_main, data_aux, log_factorial)
         safe = np.where(rate > 0, rate, 1.0)
-        ratio = np.where(rate > 0, data_main / safe, 0.0)
-        weight = 1.0 - ratio  # ∂NLL/∂ν
-        da = np.zeros((n, npar * self.basis.shape[0]))
-        real = self.slot_par >= 0
-        flat = (self.slot_par * self.basis.shape[0] + np.arange(self.basis.shape[0])[:, None])[real]
-        da[:, flat] = (excl1 * d1)[:, real]
-        jac = (da.reshape(n * npar, -1) @ self.basis).reshape(n, npar, -1)  # ∂ν_b/∂θ_k
+        weight = 1.0 - np.where(rate > 0, data_main / safe, 0.0)  # ∂(−log L)/∂ν_b
+        dslot = excl1 * d1
+        jac = np.empty((pars.shape[0], free.size, self.n_bins))  # ∂ν_b/∂θ_k
+        for i, k in enumerate(free):
+            rows, slots = self.param_slots[k]
+            jac[:, i] = dslot[:, rows, slots] @ self.basis[rows]
         grad = np.einsum("nkb,nb->nk", jac, weight)
         scaled = jac * (np.sqrt(np.where(rate > 0, data_main, 0.0)) / safe)[:, None, :]
-        hess = scaled @ scaled.transpose(0, 2, 1)
-        rho = weight @ self.basis.T  # (n, R)
-        hess += _second_order_term(self, rho, phi, d1, d2, excl1, excl2).reshape(n, npar, npar)
-        inv_var = 1.0 / self.aux_sigma**2
-        cidx = self.aux_par_index
-        grad[:, cidx] += (pars[:, cidx] - data_aux) * inv_var
+        fisher = scaled @ scaled.transpose(0, 2, 1)
+        hess = fisher.copy()
+        second = _second_order_term(self, weight @ self.basis.T, phi, d1, d2, excl1, excl2)
+        hess += second.reshape(-1, self.n_pars, self.n_pars)[:, free[:, None], free]
+        position = np.full(self.n_pars, -1)
+        position[free] = np.arange(free.size)
+        constrained = position[self.aux_par_index] >= 0
+        cidx, inv_var = position[self.aux_par_index][constrained], 1.0 / self.aux_sigma[constrained] ** 2
+        pull = pars[:, self.aux_par_index[constrained]] - data_aux[:, constrained]
+        grad[:, cidx] += pull * inv_var
         hess[:, cidx, cidx] += inv_var
+        if with_fisher:
+            fisher[:, cidx, cidx] += inv_var
+            return nll, grad, hess, fisher
         return nll, grad, hess
 
 

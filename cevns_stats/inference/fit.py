@@ -1,0 +1,276 @@
+"""Batched maximum-likelihood fits of many datasets at once (toys) with the compiled engine.
+
+Projected Newton with an active set on the box bounds: the analytic gradient and Hessian of −log L
+(``CompiledModel.nll_grad_hess``) give a Newton step on the free parameters (parameters at a bound
+whose gradient points outwards are held there); an indefinite Hessian is shifted to positive definite
+(after Jacobi scaling), the step is projected onto the box and halved until −log L does not increase.
+A dataset is converged when the expected decrease of −log L (half the Newton decrement) is below
+``tolerance``; datasets that do not converge within ``max_iter`` are flagged in ``converged`` (never
+dropped).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import gammaln
+
+from cevns_stats.errors import FitError, InvalidInput
+from cevns_stats.inference.engine import CompiledModel
+
+__all__ = ["FitResult", "fit_batch", "fit_multistart", "fit_signed_eps"]
+
+_MAX_HALVINGS = 30
+_PIVOT_FLOOR = 1e-12  # smallest LDLᵀ pivot of the Jacobi-scaled Hessian (unit diagonal) taken as positive
+_STUCK_DECREMENT = 1e-7  # a step that cannot lower −log L with less than this left to gain is at the rounding floor
+
+
+class FitResult(NamedTuple):
+    """Result of a batched fit.
+
+    Attributes:
+        pars: best-fit parameters, shape (n, P), in ``model.par_names`` order.
+        nll: −log L at the best fit (full normalisation, as pyhf's ``-logpdf``), shape (n,).
+        converged: whether each fit met the tolerance, shape (n,) bool.
+        n_iter: Newton iterations used per dataset, shape (n,).
+    """
+
+    pars: np.ndarray
+    nll: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+
+    @property
+    def n_failed(self) -> int:
+        """Number of datasets whose fit did not converge."""
+        return int(np.count_nonzero(~self.converged))
+
+
+def fit_batch(
+    model: CompiledModel,
+    data_main,
+    data_aux,
+    *,
+    fixed: dict | None = None,
+    init=None,
+    bounds=None,
+    max_iter: int = 100,
+    tolerance: float = 1e-10,
+) -> FitResult:
+    """Maximum-likelihood fit of each dataset (row) of ``data_main``/``data_aux``.
+
+    Args:
+        model: the compiled model.
+        data_main: main counts (events), shape (n, B) or (B,).
+        data_aux: auxiliary data, shape (n, A) or (A,).
+        fixed: ``{name: value}`` parameters held constant (value scalar or shape (n,)), in addition
+            to those the measurement fixes (held at their init).
+        init: start values, shape (P,) or (n, P), or ``{name: value}`` overriding the model's init.
+        bounds: ``{name: (low, high)}`` overriding the model's bounds, or an array (P, 2).
+        max_iter: maximum Newton iterations.
+        tolerance: convergence threshold on the expected −log L decrease (half the Newton decrement).
+
+    Returns:
+        FitResult with pars (n, P), nll (n,), converged (n,), n_iter (n,).
+    """
+    data_main, data_aux = _as_data(model, data_main, data_aux)
+    lower, upper = _bounds(model, bounds)
+    theta, frozen = _start(model, data_main.shape[0], init, fixed, lower, upper)
+    free = np.flatnonzero(~frozen)
+    log_fact = np.sum(gammaln(data_main + 1.0), axis=1)
+    nll = model.nll(theta, data_main, data_aux, log_fact)
+    converged = np.zeros(nll.size, dtype=bool)
+    n_iter = np.zeros(nll.size, dtype=int)
+    active = np.flatnonzero(np.isfinite(nll))
+    box = (lower[free], upper[free])
+    for _ in range(max_iter):
+        if active.size == 0 or free.size == 0:
+            converged[active] = True
+            break
+        sub = (data_main[active], data_aux[active], log_fact[active])
+        _, grad, hess, fisher = model.nll_grad_hess(theta[active], *sub[:2], free, sub[2], with_fisher=True)
+        step, decrement, newton = _newton_step(grad, hess, fisher, theta[active][:, free], box)
+        new_th, new_nll, ok = _line_search(model, theta[active], step, free, nll[active], sub, box)
+        theta[active[ok]], nll[active[ok]] = new_th[ok], new_nll[ok]
+        n_iter[active] += 1
+        done = newton & (0.5 * decrement < tolerance)
+        converged[active[done | (~ok & (0.5 * decrement < _STUCK_DECREMENT))]] = True
+        active = active[~done & ok]
+    return FitResult(theta, nll, converged & np.isfinite(nll), n_iter)
+
+
+def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, **kwargs) -> FitResult:
+    """Best of several fits started at each value in ``starts`` (``{name: sequence}``, one name).
+
+    Used where −log L has more than one minimum (vector NSI with ε of the interfering sign). Among
+    converged fits the lowest −log L wins per dataset; keyword arguments go to :func:`fit_batch`.
+    """
+    if len(starts) != 1:
+        msg = f"starts must name exactly one parameter, got {list(starts)}"
+        raise InvalidInput(msg)
+    (name, values), = starts.items()
+    best = None
+    for value in values:
+        init = dict(kwargs.pop("init", None) or {})
+        init[name] = value
+        res = fit_batch(model, data_main, data_aux, init=init, **kwargs)
+        kwargs["init"] = {k: v for k, v in init.items() if k != name} or None
+        best = res if best is None else _better(best, res)
+    return best
+
+
+def fit_signed_eps(
+    tied_model: CompiledModel, data_main, data_aux, *, sign: int, eps_max: float | None = None, name: str = "eps",
+    n_starts: int = 4, **kwargs
+) -> FitResult:
+    """Fit with signed ε (``CompiledModel.tied``) free on one side: ε ≥ 0 (sign=+1) or ε ≤ 0 (sign=−1).
+
+    The rate is quadratic in ε, so the fit is started at ``n_starts`` points spread over the allowed
+    side (0 and log-spaced up to ``eps_max``, default the model's bound) and the best is kept.
+    """
+    if sign not in (-1, 1):
+        msg = f"sign must be +1 (ε ≥ 0) or −1 (ε ≤ 0), got {sign!r}"
+        raise InvalidInput(msg)
+    index = tied_model.par_index(name)
+    eps_max = float(np.max(np.abs(tied_model.bounds[index]))) if eps_max is None else float(eps_max)
+    bounds = dict(kwargs.pop("bounds", None) or {})
+    bounds[name] = (0.0, eps_max) if sign > 0 else (-eps_max, 0.0)
+    magnitudes = np.concatenate([[0.0], np.geomspace(eps_max * 1e-3, eps_max * 0.3, max(n_starts - 1, 1))])
+    starts = {name: sign * magnitudes[:n_starts]}
+    return fit_multistart(tied_model, data_main, data_aux, starts=starts, bounds=bounds, **kwargs)
+
+
+# ---------------------------------------------------------------------- helpers
+def _better(a: FitResult, b: FitResult) -> FitResult:
+    """Per dataset, the converged fit with the lower −log L (non-converged lose)."""
+    score_a = np.where(a.converged, a.nll, np.inf)
+    score_b = np.where(b.converged, b.nll, np.inf)
+    take_b = (score_b < score_a) | (~a.converged & ~b.converged & (b.nll < a.nll))
+    pick = lambda x, y: np.where(take_b.reshape((-1,) + (1,) * (x.ndim - 1)), y, x)  # noqa: E731
+    return FitResult(pick(a.pars, b.pars), pick(a.nll, b.nll), pick(a.converged, b.converged), a.n_iter + b.n_iter)
+
+
+def _as_data(model, data_main, data_aux):
+    data_main = np.atleast_2d(np.asarray(data_main, dtype=float))
+    data_aux = np.asarray(data_aux, dtype=float).reshape(-1, model.aux_nominal.size)
+    if data_main.shape[1] != model.n_bins:
+        msg = f"data_main has {data_main.shape[1]} bins, the model has {model.n_bins}"
+        raise InvalidInput(msg)
+    if data_aux.shape[0] == 1 and data_main.shape[0] > 1:
+        data_aux = np.repeat(data_aux, data_main.shape[0], axis=0)
+    if data_aux.shape[0] != data_main.shape[0]:
+        msg = f"data_aux has {data_aux.shape[0]} rows but data_main has {data_main.shape[0]}"
+        raise InvalidInput(msg)
+    return data_main, data_aux
+
+
+def _bounds(model, bounds):
+    if bounds is None:
+        table = model.bounds.copy()
+    elif isinstance(bounds, dict):
+        table = model.bounds.copy()
+        for name, pair in bounds.items():
+            table[model.par_index(name)] = pair
+    else:
+        table = np.asarray(bounds, dtype=float).reshape(model.n_pars, 2)
+    if np.any(table[:, 0] > table[:, 1]):
+        msg = f"lower bounds must not exceed upper bounds, got {table.tolist()}"
+        raise InvalidInput(msg)
+    return table[:, 0], table[:, 1]
+
+
+def _start(model, n, init, fixed, lower, upper):
+    theta = np.tile(model.init, (n, 1))
+    if isinstance(init, dict):
+        for name, value in init.items():
+            theta[:, model.par_index(name)] = value
+    elif init is not None:
+        theta[:] = np.broadcast_to(np.asarray(init, dtype=float), theta.shape)
+    frozen = model.fixed.copy()
+    for name, value in (fixed or {}).items():
+        index = model.par_index(name)
+        frozen[index] = True
+        theta[:, index] = value
+    theta[:, ~frozen] = np.clip(theta[:, ~frozen], lower[~frozen], upper[~frozen])
+    if not np.all(np.isfinite(theta)):
+        msg = "initial or fixed parameter values must be finite"
+        raise FitError(msg)
+    return theta, frozen
+
+
+def _newton_step(grad, hess, fisher, theta, box):
+    """Projected Newton step (n, F), Newton decrement (n,), and whether the full Hessian was used.
+
+    Parameters at a bound with the gradient pointing outwards are held; where the full Hessian is not
+    positive definite the Fisher matrix (positive semi-definite) is used instead (Fisher scoring).
+    """
+    lower, upper = box
+    clamp = ((theta <= lower) & (grad > 0)) | ((theta >= upper) & (grad < 0))
+    g = np.where(clamp, 0.0, grad)
+    step, newton = _solve_clamped(hess, g, clamp)
+    if not newton.all():
+        bad = ~newton
+        step[bad] = _solve_clamped(fisher[bad], g[bad], clamp[bad], floor_value=1.0)[0]
+    return step, -np.sum(g * step, axis=1), newton
+
+
+def _solve_clamped(matrix, g, clamp, floor_value=None):
+    """Solve matrix · step = −g on the unclamped block by a batched Jacobi-scaled LDLᵀ; step (n, F), ok (n,)."""
+    h = np.where(clamp[:, :, None] | clamp[:, None, :], 0.0, matrix)
+    idx = np.arange(h.shape[1])
+    diag = h[:, idx, idx]
+    scale = np.sqrt(np.where(diag > 0, diag, 1.0))
+    h = h / (scale[:, :, None] * scale[:, None, :])
+    h[:, idx, idx] = np.where(clamp, 1.0, h[:, idx, idx])
+    x, ok = _ldl_solve(h, -g / scale, floor_value)
+    return x / scale, ok
+
+
+def _ldl_solve(h, rhs, floor_value=None):
+    """Batched LDLᵀ solve of h (n, F, F) x = rhs (n, F); ok (n,) is False where a pivot ≤ _PIVOT_FLOOR
+    (not positive definite); such pivots are replaced by ``floor_value`` (or their magnitude + 1)."""
+    n, size = rhs.shape
+    lower = np.zeros_like(h)
+    d = np.empty((n, size))
+    ok = np.ones(n, dtype=bool)
+    for j in range(size):
+        lj = lower[:, j, :j] * d[:, :j]
+        pivot = h[:, j, j] - np.einsum("nk,nk->n", lower[:, j, :j], lj)
+        small = pivot <= _PIVOT_FLOOR
+        ok &= ~small
+        d[:, j] = np.where(small, np.abs(pivot) + 1.0 if floor_value is None else floor_value, pivot)
+        lower[:, j + 1 :, j] = (h[:, j + 1 :, j] - np.einsum("nik,nk->ni", lower[:, j + 1 :, :j], lj)) / d[:, j, None]
+    y = np.empty_like(rhs)
+    for j in range(size):
+        y[:, j] = rhs[:, j] - np.einsum("nk,nk->n", lower[:, j, :j], y[:, :j])
+    y /= d
+    x = np.empty_like(rhs)
+    for j in range(size - 1, -1, -1):
+        x[:, j] = y[:, j] - np.einsum("nk,nk->n", lower[:, j + 1 :, j], x[:, j + 1 :])
+    return x, ok
+
+
+def _line_search(model, theta, step, free, nll, sub, box):
+    """Halve the projected step until −log L does not increase; returns (theta, nll, accepted)."""
+    data_main, data_aux, log_fact = sub
+    new_theta, new_nll = theta.copy(), nll.copy()
+    accepted = np.zeros(theta.shape[0], dtype=bool)
+    todo = np.arange(theta.shape[0])
+    t = 1.0
+    for _ in range(_MAX_HALVINGS):
+        trial = theta[todo]
+        trial[:, free] = np.clip(trial[:, free] + t * step[todo], *box)
+        value = model.nll(trial, data_main[todo], data_aux[todo], log_fact[todo])
+        ok = value <= nll[todo]
+        new_theta[todo[ok]], new_nll[todo[ok]] = trial[ok], value[ok]
+        accepted[todo[ok]] = True
+        todo = todo[~ok]
+        if todo.size == 0:
+            break
+        t *= 0.5
+    return new_theta, new_nll, accepted
+
+
+def __dir__() -> list[str]:
+    return __all__
