@@ -112,7 +112,7 @@ def test_flavour_fractions_enter_minimal_nsi():
     np.testing.assert_allclose(sum(p[1] for p in parts), universal[1], rtol=1e-12)
     np.testing.assert_allclose(sum(p[2] for p in parts), universal[2], rtol=1e-12)
     # atmospheric ν_e after averaged mixing carries a ν_μ share, solar ⁸B too (PHYSICS.md §8)
-    assert np.all(parts[1][1][0] != 0) and np.all(parts[1][1][1] != 0)
+    assert np.all(parts[1][1][0][:4] != 0) and np.all(parts[1][1][1] != 0)  # ⁸B below its endpoint
 
 
 def test_scalar_nucleon_ff_sum_of_minimal():
@@ -133,4 +133,4 @@ def test_scalar_nucleon_ff_sum_of_minimal():
     np.testing.assert_allclose(total, universal, rtol=1e-12)
     naive = sum(rate_components(unit, make_model("scalar-minimal", flavour=f, quark=q))[2]
                 for f in ("e", "mu", "tau") for q in "uds")
-    assert np.all(naive < 0.7 * universal)  # the cross terms matter
+    assert np.all(naive[universal > 0] < 0.7 * universal[universal > 0])  # the cross terms matter

@@ -57,6 +57,7 @@ def fit_batch(
     bounds=None,
     max_iter: int = 100,
     tolerance: float = 1e-10,
+    chunk_size: int = 1024,
 ) -> FitResult:
     """Maximum-likelihood fit of each dataset (row) of ``data_main``/``data_aux``.
 
@@ -70,6 +71,7 @@ def fit_batch(
         bounds: ``{name: (low, high)}`` overriding the model's bounds, or an array (P, 2).
         max_iter: maximum Newton iterations.
         tolerance: convergence threshold on the expected −log L decrease (half the Newton decrement).
+        chunk_size: datasets fitted together (keeps the work arrays in cache).
 
     Returns:
         FitResult with pars (n, P), nll (n,), converged (n,), n_iter (n,).
@@ -77,6 +79,17 @@ def fit_batch(
     data_main, data_aux = _as_data(model, data_main, data_aux)
     lower, upper = _bounds(model, bounds)
     theta, frozen = _start(model, data_main.shape[0], init, fixed, lower, upper)
+    parts = [
+        _fit_chunk(model, data_main[s : s + chunk_size], data_aux[s : s + chunk_size], theta[s : s + chunk_size],
+                   frozen, (lower, upper), max_iter, tolerance)
+        for s in range(0, data_main.shape[0], max(int(chunk_size), 1))
+    ]
+    return FitResult(*(np.concatenate(arrays) for arrays in zip(*parts)))
+
+
+def _fit_chunk(model, data_main, data_aux, theta, frozen, bounds, max_iter, tolerance) -> FitResult:
+    """Projected-Newton fits of one chunk of datasets (see the module docstring)."""
+    lower, upper = bounds
     free = np.flatnonzero(~frozen)
     log_fact = np.sum(gammaln(data_main + 1.0), axis=1)
     nll = model.nll(theta, data_main, data_aux, log_fact)
@@ -91,11 +104,13 @@ def fit_batch(
         sub = (data_main[active], data_aux[active], log_fact[active])
         _, grad, hess, fisher = model.nll_grad_hess(theta[active], *sub[:2], free, sub[2], with_fisher=True)
         step, decrement, newton = _newton_step(grad, hess, fisher, theta[active][:, free], box)
-        new_th, new_nll, ok = _line_search(model, theta[active], step, free, nll[active], sub, box)
+        done = newton & (0.5 * decrement < tolerance)
+        near = newton & (0.5 * decrement < _STUCK_DECREMENT)
+        tries = np.where(near, 1, _MAX_HALVINGS)  # near the minimum a full step only, taken if it helps
+        new_th, new_nll, ok = _line_search(model, theta[active], step, free, nll[active], sub, box, tries)
         theta[active[ok]], nll[active[ok]] = new_th[ok], new_nll[ok]
         n_iter[active] += 1
-        done = newton & (0.5 * decrement < tolerance)
-        converged[active[done | (~ok & (0.5 * decrement < _STUCK_DECREMENT))]] = True
+        converged[active[done | (~ok & near)]] = True
         active = active[~done & ok]
     return FitResult(theta, nll, converged & np.isfinite(nll), n_iter)
 
@@ -251,14 +266,20 @@ def _ldl_solve(h, rhs, floor_value=None):
     return x, ok
 
 
-def _line_search(model, theta, step, free, nll, sub, box):
-    """Halve the projected step until −log L does not increase; returns (theta, nll, accepted)."""
+def _line_search(model, theta, step, free, nll, sub, box, tries):
+    """Halve the projected step (at most ``tries`` (n,) trials) until −log L does not increase.
+
+    Returns the new theta (n, P), nll (n,) and whether a step was accepted (n,).
+    """
     data_main, data_aux, log_fact = sub
     new_theta, new_nll = theta.copy(), nll.copy()
     accepted = np.zeros(theta.shape[0], dtype=bool)
     todo = np.arange(theta.shape[0])
     t = 1.0
-    for _ in range(_MAX_HALVINGS):
+    for attempt in range(int(tries.max(initial=0))):
+        todo = todo[tries[todo] > attempt]
+        if todo.size == 0:
+            break
         trial = theta[todo]
         trial[:, free] = np.clip(trial[:, free] + t * step[todo], *box)
         value = model.nll(trial, data_main[todo], data_aux[todo], log_fact[todo])
@@ -266,8 +287,6 @@ def _line_search(model, theta, step, free, nll, sub, box):
         new_theta[todo[ok]], new_nll[todo[ok]] = trial[ok], value[ok]
         accepted[todo[ok]] = True
         todo = todo[~ok]
-        if todo.size == 0:
-            break
         t *= 0.5
     return new_theta, new_nll, accepted
 
