@@ -124,6 +124,15 @@ def test_rate_above_threshold_matches_table(shared_data, family, target):
     assert np.abs(deviation).max() < 0.01, f"{family} on {target}: deviations {deviation} at {THRESHOLDS_keV[tested]} keV"
 
 
+def test_rate_criterion_tells_b8_measurements_apart(shared_data):
+    """The 1 % criterion has power: Bahcall et al. 1996's ⁸B shape fails it against Winter et al. 2006."""
+    table = load_reference_table(shared_data / "solar" / "8B_bahcall1996.txt")
+    energy, value = table[:, 0], table[:, 1] / np.trapezoid(table[:, 1], table[:, 0])
+    bahcall = rate_above_threshold("xenon", "8B", lambda e: np.interp(e, energy, value, left=0.0, right=0.0))
+    winter = rate_above_threshold("xenon", "8B", table_shape(shared_data, "8B"))
+    assert abs(bahcall[THRESHOLDS_keV == 2.0][0] / winter[THRESHOLDS_keV == 2.0][0] - 1.0) > 0.03
+
+
 def test_rate_kernel_sees_the_b8_kinematic_edge():
     """Sanity check of the test's own integral: Xe's ⁸B rate dies where E_R^max(17 MeV) is reached."""
     rate = rate_above_threshold("xenon", "8B", b8_shape_per_MeV)

@@ -15,12 +15,13 @@ y(E)·E²/(1 + (E/50 MeV)²) — the coherent cross section grows as E_ν² unti
 saturates it (≈ 50 MeV for xenon) — so the fit targets the recoil rate rather than the far tail.
 
 Accuracy (``tests/test_flux_parametrisations.py``): the CEvNS rate above threshold agrees with the
-table's (log-log interpolated) to ≤ 0.2 % for natural Xe, Ar and Pb and E_th = 0.5–5 keV, for every
-species. Pointwise the smooth form cannot follow the table's features: the shoulder at the
-muon-decay-at-rest endpoint (52.8 MeV) and a bump near 30 MeV (deviations up to ≈ 12 %), and the
-table's last ≈ 25 MeV, where it drops by a factor 2–3 towards 982 MeV (an edge of the tabulation,
-not physics); the fit continues smoothly there (up to ≈ +140 % at the last point, ≈ 0.1 % of the
-flux). Below 13.18 MeV (the first table energy) the fit extrapolates over 0.18 MeV.
+table's (log-log interpolated) to ≤ 0.2 % for natural Xe, Ar and Pb and every E_th = 0.5, 1, …, 5 keV,
+for every species (max 0.18 %, ν_e on Pb). Pointwise the smooth form cannot follow the table's
+features between 13 and 60 MeV — a bump near 30 MeV and the shoulder at the muon-decay-at-rest
+endpoint (52.8 MeV) — and deviates there by up to 14 %. Over its last ≈ 25 MeV the table drops by a
+factor 2–3 towards 982 MeV (an edge of the tabulation, not physics); the fit continues smoothly (+150 % at
+the last point; 1.4e-3 of the spectrum above 955 MeV against the table's 0.9e-3). Below 13.18 MeV,
+the first table energy, the fit extrapolates over 0.18 MeV.
 """
 
 from __future__ import annotations

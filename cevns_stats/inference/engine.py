@@ -28,14 +28,13 @@ from functools import cached_property
 
 import numpy as np
 import pyhf
-import scipy.sparse
 from scipy.special import gammaln, xlogy
 
 from cevns_stats.errors import InvalidInput, UnknownName, WorkspaceError
 
 __all__ = ["CompiledModel", "code4_coefficients"]
 
-KIND_NONE, KIND_POWER, KIND_CODE4, KIND_IDENTITY, KIND_CODE4P_G = 0, 1, 2, 3, 4
+KIND_NONE, KIND_POWER, KIND_CODE4, KIND_CODE4P_G = 0, 1, 2, 3  # factor types: padding, θ^p, code 4, code-4p g(α)
 _SUPPORTED = ("normfactor", "normsys", "histosys", "lumi")
 
 # pyhf 0.7.6 interpolators/code4.py: inverse of the 6x6 boundary-condition matrix at α₀ = 1, applied to
@@ -90,7 +89,6 @@ class CompiledModel:
     observed_main: np.ndarray | None = None
     observed_aux: np.ndarray | None = None
 
-    # ------------------------------------------------------------------ construction
     @classmethod
     def from_workspace(cls, spec_or_workspace, *, measurement: str | None = None, patch=None) -> CompiledModel:
         """Compile a pyhf workspace (dict spec or ``pyhf.Workspace``) for one measurement.
@@ -126,9 +124,7 @@ class CompiledModel:
         """Compile an existing ``pyhf.pdf.Model`` (default interpolation codes only)."""
         cfg = model.config
         settings = cfg.modifier_settings
-        if settings.get("normsys", {}).get("interpcode") != "code4" or settings.get("histosys", {}).get(
-            "interpcode"
-        ) != "code4p":
+        if settings != {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}:
             msg = f"only pyhf's default interpolation (normsys code4, histosys code4p) is supported, got {settings}"
             raise WorkspaceError(msg)
         par_names = tuple(cfg.par_order)
@@ -153,16 +149,21 @@ class CompiledModel:
             **arrays,
         )
 
-    # ------------------------------------------------------------------ helpers
     @cached_property
-    def hessian_scatter(self):
-        """Cached sparse scatter matrix (P·P, E) and the picked (row, slot, slot) entries."""
-        return _scatter(self)
-
-    @cached_property
-    def param_slots(self) -> list:
-        """Per parameter, the (rows, slots) index arrays of the factors it enters."""
-        return [np.nonzero(self.slot_par == k) for k in range(self.n_pars)]
+    def slot_groups(self) -> list:
+        """Per factor kind present: (kind, flat slot positions, parameter indices, per-slot constants)."""
+        groups = []
+        for kind in (KIND_POWER, KIND_CODE4, KIND_CODE4P_G):
+            pos = np.flatnonzero(self.slot_kind.ravel() == kind)
+            if pos.size:
+                const = {
+                    "power": self.slot_power.ravel()[pos],
+                    "log_hi": np.log(self.slot_hi.ravel()[pos]),
+                    "log_lo": np.log(self.slot_lo.ravel()[pos]),
+                    "coef": self.slot_coef.reshape(-1, 6)[pos],
+                }
+                groups.append((kind, pos, self.slot_par.ravel()[pos], const))
+        return groups
 
     @property
     def n_pars(self) -> int:
@@ -190,20 +191,13 @@ class CompiledModel:
             raise InvalidInput(msg)
         return pars
 
-    # ------------------------------------------------------------------ evaluation
     def slot_factors(self, pars: np.ndarray, order: int = 0):
         """Univariate factors φ (and φ', φ'' if order ≥ 1, 2) for every slot; each (n, R, M)."""
-        theta = pars[:, np.maximum(self.slot_par, 0)]
-        return _evaluate_slots(self, theta, order)
-
-    def row_coefficients(self, pars) -> np.ndarray:
-        """Row coefficients a_r(θ), shape (n, R)."""
-        (phi,) = self.slot_factors(self.as_batch(pars), 0)
-        return np.prod(phi, axis=2)
+        return _evaluate_slots(self, pars, order)
 
     def expected_actualdata(self, pars) -> np.ndarray:
         """Expected main-measurement counts (events), shape (n, B); equals pyhf ``expected_actualdata``."""
-        return self.row_coefficients(pars) @ self.basis
+        return np.prod(self.slot_factors(self.as_batch(pars), 0)[0], axis=2) @ self.basis
 
     def expected_auxdata(self, pars) -> np.ndarray:
         """Expected auxiliary data (Gaussian means = constrained parameters), shape (n, A)."""
@@ -242,88 +236,35 @@ class CompiledModel:
         bounds (−bound, bound) (default: the larger |bound| of ``lin``). Fits then profile ε itself.
         """
         i_lin, i_quad = self.par_index(lin), self.par_index(quad)
-        if np.any(self.aux_par_index == i_lin) or np.any(self.aux_par_index == i_quad):
-            msg = f"{lin!r} and {quad!r} must be unconstrained normfactors to be tied"
-            raise WorkspaceError(msg)
         both = (self.slot_par == i_lin).any(axis=1) & (self.slot_par == i_quad).any(axis=1)
-        if both.any():
-            msg = f"a sample carries both {lin!r} and {quad!r}; cannot tie them to one ε"
+        if np.isin([i_lin, i_quad], self.aux_par_index).any() or both.any():
+            msg = f"{lin!r} and {quad!r} must be unconstrained normfactors on different samples to be tied"
             raise WorkspaceError(msg)
+        keep = np.delete(np.arange(self.n_pars), i_quad)
+        index = np.full(self.n_pars, -1)
+        index[keep] = np.arange(keep.size)
+        index[i_quad] = eps = index[i_lin]
         bound = float(np.max(np.abs(self.bounds[i_lin]))) if bound is None else float(bound)
-        keep = np.array([i for i in range(self.n_pars) if i != i_quad])
-        new_index = np.full(self.n_pars + 1, -1)
-        new_index[keep] = np.arange(keep.size)
-        new_index[i_quad] = new_index[i_lin]
-        power = np.where(self.slot_par == i_quad, 2.0 * self.slot_power, self.slot_power)
-        names = list(np.array(self.par_names, dtype=object)[keep])
-        names[new_index[i_lin]] = name
-        init, bounds = self.init[keep].copy(), self.bounds[keep].copy()
-        init[new_index[i_lin]], bounds[new_index[i_lin]] = 0.0, (-bound, bound)
-        fixed = self.fixed[keep].copy()
-        fixed[new_index[i_lin]] = False
+        init, bounds, fixed = self.init[keep].copy(), self.bounds[keep].copy(), self.fixed[keep].copy()
+        init[eps], bounds[eps], fixed[eps] = 0.0, (-bound, bound), False
         return replace(
-            self,
-            par_names=tuple(names),
-            poi_name=name,
-            init=init,
-            bounds=bounds,
-            fixed=fixed,
-            aux_par_index=new_index[self.aux_par_index],
-            slot_par=np.where(self.slot_par >= 0, new_index[self.slot_par], -1),
-            slot_power=power,
-            pyhf_model=None,
+            self, par_names=tuple(name if i == i_lin else self.par_names[i] for i in keep), poi_name=name,
+            init=init, bounds=bounds, fixed=fixed, aux_par_index=index[self.aux_par_index],
+            slot_par=np.where(self.slot_par >= 0, index[self.slot_par], -1),
+            slot_power=np.where(self.slot_par == i_quad, 2.0 * self.slot_power, self.slot_power), pyhf_model=None,
         )
 
-    # ------------------------------------------------------------------ likelihood for fits
     def nll(self, pars, data_main, data_aux, log_factorial=None) -> np.ndarray:
         """−log L for fits, shape (n,): +inf where a rate is negative, or zero with counts in the bin.
 
         ``log_factorial`` (n,) = Σ_b lnΓ(n_b + 1) may be passed to skip recomputing it.
         """
-        return self._nll_from_rate(pars, self.expected_actualdata(pars), data_main, data_aux, log_factorial)
-
-    def _nll_from_rate(self, pars, rate, data_main, data_aux, log_factorial):
+        rate = self.expected_actualdata(pars)
         if log_factorial is None:
             log_factorial = np.sum(gammaln(data_main + 1.0), axis=-1)
         bad = np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)
         main = np.sum(rate - xlogy(data_main, np.where(rate > 0, rate, 1.0)), axis=-1) + log_factorial
         return np.where(bad, np.inf, main - self.constraint_logpdf(pars, data_aux))
-
-    def nll_grad_hess(self, pars, data_main, data_aux, free=None, log_factorial=None, with_fisher=False):
-        """−log L (n,), its gradient (n, F) and Hessian (n, F, F) in the parameters ``free`` (indices;
-        default all), all analytic: H = Σ_b (n_b/ν_b²) ∂ν_b ∂ν_bᵀ + Σ_b (1 − n_b/ν_b) ∂²ν_b + constraints.
-        With ``with_fisher`` also the positive semi-definite first term plus constraints (n, F, F).
-        """
-        free = np.arange(self.n_pars) if free is None else np.asarray(free)
-        phi, d1, d2 = self.slot_factors(pars, 2)
-        excl1, excl2 = _exclusive_products(phi)
-        rate = np.prod(phi, axis=2) @ self.basis
-        nll = self._nll_from_rate(pars, rate, data_main, data_aux, log_factorial)
-        safe = np.where(rate > 0, rate, 1.0)
-        weight = 1.0 - np.where(rate > 0, data_main / safe, 0.0)  # ∂(−log L)/∂ν_b
-        dslot = excl1 * d1
-        jac = np.empty((pars.shape[0], free.size, self.n_bins))  # ∂ν_b/∂θ_k
-        for i, k in enumerate(free):
-            rows, slots = self.param_slots[k]
-            jac[:, i] = dslot[:, rows, slots] @ self.basis[rows]
-        grad = np.einsum("nkb,nb->nk", jac, weight)
-        scaled = jac * (np.sqrt(np.where(rate > 0, data_main, 0.0)) / safe)[:, None, :]
-        fisher = scaled @ scaled.transpose(0, 2, 1)
-        hess = fisher.copy()
-        second = _second_order_term(self, weight @ self.basis.T, phi, d1, d2, excl1, excl2)
-        hess += second.reshape(-1, self.n_pars, self.n_pars)[:, free[:, None], free]
-        position = np.full(self.n_pars, -1)
-        position[free] = np.arange(free.size)
-        constrained = position[self.aux_par_index] >= 0
-        cidx, inv_var = position[self.aux_par_index][constrained], 1.0 / self.aux_sigma[constrained] ** 2
-        pull = pars[:, self.aux_par_index[constrained]] - data_aux[:, constrained]
-        grad[:, cidx] += pull * inv_var
-        hess[:, cidx, cidx] += inv_var
-        if with_fisher:
-            fisher[:, cidx, cidx] += inv_var
-            return nll, grad, hess, fisher
-        return nll, grad, hess
-
 
 # ---------------------------------------------------------------------- compilation helpers
 def _rows_from_spec(spec: dict, cfg, par_names) -> list:
@@ -341,7 +282,7 @@ def _rows_from_spec(spec: dict, cfg, par_names) -> list:
                 dn = np.zeros(nbins)
                 up[where] = np.asarray(hi_data, dtype=float) - sample["data"]
                 dn[where] = np.asarray(sample["data"], dtype=float) - np.asarray(lo_data, dtype=float)
-                rows.append((0.5 * (up + dn), [*slots, {"par": par, "kind": KIND_IDENTITY}]))
+                rows.append((0.5 * (up + dn), [*slots, {"par": par, "kind": KIND_POWER}]))
                 rows.append((0.0625 * (up - dn), [*slots, {"par": par, "kind": KIND_CODE4P_G}]))
     return rows
 
@@ -410,37 +351,25 @@ def _constraints(cfg, par_names) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------------- evaluation helpers
-def _evaluate_slots(model: CompiledModel, theta: np.ndarray, order: int):
-    """φ, φ', φ'' per slot for the gathered parameter values theta (n, R, M)."""
-    kind = model.slot_kind
-    phi = np.ones_like(theta)
-    d1 = np.zeros_like(theta) if order >= 1 else None
-    d2 = np.zeros_like(theta) if order >= 2 else None
-    for k, func in ((KIND_POWER, _power), (KIND_CODE4, _code4), (KIND_IDENTITY, _identity), (KIND_CODE4P_G, _g4p)):
-        sel = kind == k
-        if not sel.any():
-            continue
-        vals = func(model, sel, theta[:, sel], order)
-        phi[:, sel] = vals[0]
-        if order >= 1:
-            d1[:, sel] = vals[1]
-        if order >= 2:
-            d2[:, sel] = vals[2]
-    return (phi,) if order == 0 else (phi, d1) if order == 1 else (phi, d1, d2)
+def _evaluate_slots(model: CompiledModel, pars: np.ndarray, order: int):
+    """φ, φ', φ'' per slot (each (n, R, M)) at the parameter points pars (n, P)."""
+    shape = (pars.shape[0], model.slot_par.size)
+    out = [np.ones(shape)] + [np.zeros(shape) for _ in range(order)]
+    for kind, pos, par, const in model.slot_groups:
+        vals = _FACTOR_FUNCTIONS[kind](pars[:, par], const, order)
+        for array, val in zip(out, vals):
+            array[:, pos] = val
+    return tuple(array.reshape((-1,) + model.slot_par.shape) for array in out)
 
 
-def _power(model, sel, x, order):
-    p = model.slot_power[sel]
+def _power(x, const, order):
+    p = const["power"]
     if np.all(p == 1.0):
         return x, np.ones_like(x), np.zeros_like(x)
     return x**p, p * x ** (p - 1.0), p * (p - 1.0) * x ** np.maximum(p - 2.0, 0.0)
 
 
-def _identity(model, sel, x, order):
-    return x, np.ones_like(x), np.zeros_like(x)
-
-
-def _g4p(model, sel, x, order):
+def _g4p(x, const, order):
     x2 = x * x
     inside = np.abs(x) <= 1.0
     val = np.where(inside, x2 * (15.0 + x2 * (-10.0 + 3.0 * x2)), 8.0 * np.abs(x))
@@ -449,56 +378,21 @@ def _g4p(model, sel, x, order):
     return val, d1, d2
 
 
-def _code4(model, sel, x, order):
-    hi, lo, a = model.slot_hi[sel], model.slot_lo[sel], model.slot_coef[sel]
-    up, down = x >= 1.0, x <= -1.0
-    log_base = np.where(up, np.log(hi), np.where(down, -np.log(lo), 0.0))
-    expo = np.where(up | down, np.power(np.where(up, hi, lo), np.abs(x)), 0.0)
+def _code4(x, const, order):
+    """pyhf code 4: exp(|α|·ln(hi or lo)) beyond ±1, the 6th-order polynomial inside."""
+    a = const["coef"]
     poly = 1.0 + x * (a[:, 0] + x * (a[:, 1] + x * (a[:, 2] + x * (a[:, 3] + x * (a[:, 4] + x * a[:, 5])))))
-    val = np.where(up | down, expo, poly)
-    if order == 0:
-        return (val,)
     p1 = a[:, 0] + x * (2 * a[:, 1] + x * (3 * a[:, 2] + x * (4 * a[:, 3] + x * (5 * a[:, 4] + x * 6 * a[:, 5]))))
     p2 = 2 * a[:, 1] + x * (6 * a[:, 2] + x * (12 * a[:, 3] + x * (20 * a[:, 4] + x * 30 * a[:, 5])))
-    d1 = np.where(up | down, log_base * expo, p1)
-    d2 = np.where(up | down, log_base**2 * expo, p2)
-    return val, d1, d2
+    outside = np.abs(x) >= 1.0
+    if not outside.any():
+        return poly, p1, p2
+    log_base = np.where(x >= 1.0, const["log_hi"], np.where(x <= -1.0, -const["log_lo"], 0.0))
+    expo = np.exp(x * log_base)
+    return np.where(outside, expo, poly), np.where(outside, log_base * expo, p1), np.where(outside, log_base**2 * expo, p2)
 
 
-def _exclusive_products(phi: np.ndarray):
-    """Products of all slots but j (n, R, M) and but j and l (n, R, M, M) of a row."""
-    nslot = phi.shape[2]
-    excl1 = np.empty_like(phi)
-    excl2 = np.ones(phi.shape + (nslot,))
-    for j in range(nslot):
-        excl1[:, :, j] = np.prod(np.delete(phi, j, axis=2), axis=2)
-        for m in range(j + 1, nslot):
-            rest = np.prod(np.delete(phi, [j, m], axis=2), axis=2)
-            excl2[:, :, j, m] = excl2[:, :, m, j] = rest
-    return excl1, excl2
-
-
-def _second_order_term(model, rho, phi, d1, d2, excl1, excl2) -> np.ndarray:
-    """Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l, flattened to (n, P·P), via a cached sparse scatter matrix."""
-    scatter, pick = model.hessian_scatter
-    pair = excl2 * d1[:, :, :, None] * d1[:, :, None, :]
-    nslot = phi.shape[2]
-    diag = np.arange(nslot)
-    pair[:, :, diag, diag] = excl1 * d2
-    values = (rho[:, :, None, None] * pair).reshape(rho.shape[0], -1)[:, pick]
-    return np.asarray((scatter @ values.T).T)
-
-
-def _scatter(model):
-    """Sparse (P·P, E) matrix adding each (row, slot j, slot l) term to Hessian entry (k_j, k_l)."""
-    nrow, nslot = model.slot_par.shape
-    kj = np.broadcast_to(model.slot_par[:, :, None], (nrow, nslot, nslot)).ravel()
-    kl = np.broadcast_to(model.slot_par[:, None, :], (nrow, nslot, nslot)).ravel()
-    pick = np.flatnonzero((kj >= 0) & (kl >= 0))
-    target = kj[pick] * model.n_pars + kl[pick]
-    shape = (model.n_pars**2, pick.size)
-    scatter = scipy.sparse.csr_matrix((np.ones(pick.size), (target, np.arange(pick.size))), shape=shape)
-    return scatter, pick
+_FACTOR_FUNCTIONS = {KIND_POWER: _power, KIND_CODE4: _code4, KIND_CODE4P_G: _g4p}
 
 
 def __dir__() -> list[str]:

@@ -1,11 +1,16 @@
 """Batched maximum-likelihood fits of many datasets at once (toys) with the compiled engine.
 
+Analytic derivatives: with ν_b = Σ_r a_r basis_rb and a_r = Π_j φ_rj(θ_k(r,j)) (``engine``), the
+gradient of −log L is Σ_r ∂a_r/∂θ_k ρ_r with ρ_r = Σ_b (1 − n_b/ν_b) basis_rb, and the Hessian is
+Σ_b (n_b/ν_b²) ∂_kν_b ∂_lν_b + Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l plus the Gaussian constraints' 1/σ².
+
 Projected Newton with an active set on the box bounds: the analytic gradient and Hessian of −log L
 (``CompiledModel.nll_grad_hess``) give a Newton step on the free parameters (parameters at a bound
 whose gradient points outwards are held there); an indefinite Hessian is shifted to positive definite
 (after Jacobi scaling), the step is projected onto the box and halved until −log L does not increase.
-A dataset is converged when the expected decrease of −log L (half the Newton decrement) is below
-``tolerance``; datasets that do not converge within ``max_iter`` are flagged in ``converged`` (never
+A dataset is converged when the expected decrease of −log L (half the Newton decrement, with the
+positive-definite Hessian) is below ``tolerance``; that last Newton step is still taken (if it does not
+raise −log L), so the remaining error is far smaller (≈ 1e-9 in −log L for the default 1e-5). Datasets that do not converge within ``max_iter`` are flagged in ``converged`` (never
 dropped).
 """
 
@@ -17,13 +22,13 @@ import numpy as np
 from scipy.special import gammaln
 
 from cevns_stats.errors import FitError, InvalidInput
-from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.engine import KIND_NONE, KIND_POWER, CompiledModel
 
-__all__ = ["FitResult", "fit_batch", "fit_multistart", "fit_signed_eps"]
+__all__ = ["FitResult", "fit_batch", "fit_multistart", "fit_signed_eps", "nll_grad_hess"]
 
 _MAX_HALVINGS = 30
-_PIVOT_FLOOR = 1e-12  # smallest LDLᵀ pivot of the Jacobi-scaled Hessian (unit diagonal) taken as positive
-_STUCK_DECREMENT = 1e-7  # a step that cannot lower −log L with less than this left to gain is at the rounding floor
+_BOUND_MARGIN = 1e-6  # fraction of a parameter's range within which it counts as on its bound
+_PIVOT_FLOOR = 1e-12  # smallest LDLᵀ pivot, relative to its diagonal element, taken as positive
 
 
 class FitResult(NamedTuple):
@@ -56,7 +61,7 @@ def fit_batch(
     init=None,
     bounds=None,
     max_iter: int = 100,
-    tolerance: float = 1e-10,
+    tolerance: float = 1e-5,
     chunk_size: int = 1024,
 ) -> FitResult:
     """Maximum-likelihood fit of each dataset (row) of ``data_main``/``data_aux``.
@@ -70,7 +75,8 @@ def fit_batch(
         init: start values, shape (P,) or (n, P), or ``{name: value}`` overriding the model's init.
         bounds: ``{name: (low, high)}`` overriding the model's bounds, or an array (P, 2).
         max_iter: maximum Newton iterations.
-        tolerance: convergence threshold on the expected −log L decrease (half the Newton decrement).
+        tolerance: convergence threshold on the expected −log L decrease (half the Newton decrement)
+            before the final Newton step.
         chunk_size: datasets fitted together (keeps the work arrays in cache).
 
     Returns:
@@ -102,15 +108,14 @@ def _fit_chunk(model, data_main, data_aux, theta, frozen, bounds, max_iter, tole
             converged[active] = True
             break
         sub = (data_main[active], data_aux[active], log_fact[active])
-        _, grad, hess, fisher = model.nll_grad_hess(theta[active], *sub[:2], free, sub[2], with_fisher=True)
+        grad, hess, fisher = _grad_hess(model, theta[active], sub[0], sub[1], free)
         step, decrement, newton = _newton_step(grad, hess, fisher, theta[active][:, free], box)
         done = newton & (0.5 * decrement < tolerance)
-        near = newton & (0.5 * decrement < _STUCK_DECREMENT)
-        tries = np.where(near, 1, _MAX_HALVINGS)  # near the minimum a full step only, taken if it helps
+        tries = np.where(done, 1, _MAX_HALVINGS)  # the last (full Newton) step is taken if it helps
         new_th, new_nll, ok = _line_search(model, theta[active], step, free, nll[active], sub, box, tries)
         theta[active[ok]], nll[active[ok]] = new_th[ok], new_nll[ok]
         n_iter[active] += 1
-        converged[active[done | (~ok & near)]] = True
+        converged[active[done]] = True
         active = active[~done & ok]
     return FitResult(theta, nll, converged & np.isfinite(nll), n_iter)
 
@@ -124,13 +129,16 @@ def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, *
     if len(starts) != 1:
         msg = f"starts must name exactly one parameter, got {list(starts)}"
         raise InvalidInput(msg)
-    (name, values), = starts.items()
+    ((name, values),) = starts.items()
+    base = kwargs.pop("init", None)
     best = None
     for value in values:
-        init = dict(kwargs.pop("init", None) or {})
-        init[name] = value
+        if base is None or isinstance(base, dict):
+            init = {**(base or {}), name: value}
+        else:
+            init = np.array(base, dtype=float)
+            init[..., model.par_index(name)] = value
         res = fit_batch(model, data_main, data_aux, init=init, **kwargs)
-        kwargs["init"] = {k: v for k, v in init.items() if k != name} or None
         best = res if best is None else _better(best, res)
     return best
 
@@ -147,10 +155,8 @@ def fit_signed_eps(
     if sign not in (-1, 1):
         msg = f"sign must be +1 (ε ≥ 0) or −1 (ε ≤ 0), got {sign!r}"
         raise InvalidInput(msg)
-    index = tied_model.par_index(name)
-    eps_max = float(np.max(np.abs(tied_model.bounds[index]))) if eps_max is None else float(eps_max)
-    bounds = dict(kwargs.pop("bounds", None) or {})
-    bounds[name] = (0.0, eps_max) if sign > 0 else (-eps_max, 0.0)
+    eps_max = float(np.max(np.abs(tied_model.bounds[tied_model.par_index(name)]))) if eps_max is None else eps_max
+    bounds = {**(kwargs.pop("bounds", None) or {}), name: (0.0, eps_max) if sign > 0 else (-eps_max, 0.0)}
     magnitudes = np.concatenate([[0.0], np.geomspace(eps_max * 1e-3, eps_max * 0.3, max(n_starts - 1, 1))])
     starts = {name: sign * magnitudes[:n_starts]}
     return fit_multistart(tied_model, data_main, data_aux, starts=starts, bounds=bounds, **kwargs)
@@ -181,13 +187,11 @@ def _as_data(model, data_main, data_aux):
 
 
 def _bounds(model, bounds):
-    if bounds is None:
-        table = model.bounds.copy()
-    elif isinstance(bounds, dict):
-        table = model.bounds.copy()
+    table = model.bounds.copy()
+    if isinstance(bounds, dict):
         for name, pair in bounds.items():
             table[model.par_index(name)] = pair
-    else:
+    elif bounds is not None:
         table = np.asarray(bounds, dtype=float).reshape(model.n_pars, 2)
     if np.any(table[:, 0] > table[:, 1]):
         msg = f"lower bounds must not exceed upper bounds, got {table.tolist()}"
@@ -217,53 +221,57 @@ def _start(model, n, init, fixed, lower, upper):
 def _newton_step(grad, hess, fisher, theta, box):
     """Projected Newton step (n, F), Newton decrement (n,), and whether the full Hessian was used.
 
-    Parameters at a bound with the gradient pointing outwards are held; where the full Hessian is not
+    Parameters at (or within _BOUND_MARGIN of the range from) a bound with the gradient pointing outwards
+    are held on that bound (Bertsekas, SIAM J. Control Optim. 20 (1982) 221); where the full Hessian is not
     positive definite the Fisher matrix (positive semi-definite) is used instead (Fisher scoring).
     """
     lower, upper = box
-    clamp = ((theta <= lower) & (grad > 0)) | ((theta >= upper) & (grad < 0))
-    g = np.where(clamp, 0.0, grad)
-    step, newton = _solve_clamped(hess, g, clamp)
+    margin = _BOUND_MARGIN * (upper - lower)  # ε-active set (Bertsekas 1982): near a bound counts as on it
+    at_lower = (theta <= lower + margin) & (grad > 0)
+    at_upper = (theta >= upper - margin) & (grad < 0)
+    clamp = at_lower | at_upper
+    if clamp.any():
+        grad = np.where(clamp, 0.0, grad)
+        hold = clamp[:, :, None] | clamp[:, None, :]
+        eye = np.eye(grad.shape[1], dtype=bool) & clamp[:, :, None]
+        hess, fisher = (np.where(eye, 1.0, np.where(hold, 0.0, h)) for h in (hess, fisher))
+    with np.errstate(over="ignore", invalid="ignore"):  # steps of rejected (indefinite) solves are discarded
+        step, newton = _ldl_solve(hess, -grad)
     if not newton.all():
         bad = ~newton
-        step[bad] = _solve_clamped(fisher[bad], g[bad], clamp[bad], floor_value=1.0)[0]
-    return step, -np.sum(g * step, axis=1), newton
+        step[bad] = _ldl_solve(fisher[bad], -grad[bad])[0]
+    decrement = -np.sum(grad * step, axis=1)
+    step = np.where(at_lower, lower - theta, np.where(at_upper, upper - theta, step))  # held ones go onto the bound
+    return step, decrement, newton
 
 
-def _solve_clamped(matrix, g, clamp, floor_value=None):
-    """Solve matrix · step = −g on the unclamped block by a batched Jacobi-scaled LDLᵀ; step (n, F), ok (n,)."""
-    h = np.where(clamp[:, :, None] | clamp[:, None, :], 0.0, matrix)
-    idx = np.arange(h.shape[1])
-    diag = h[:, idx, idx]
-    scale = np.sqrt(np.where(diag > 0, diag, 1.0))
-    h = h / (scale[:, :, None] * scale[:, None, :])
-    h[:, idx, idx] = np.where(clamp, 1.0, h[:, idx, idx])
-    x, ok = _ldl_solve(h, -g / scale, floor_value)
-    return x / scale, ok
+def _ldl_solve(h, rhs):
+    """Batched LDLᵀ solve of h (n, F, F) x = rhs (n, F), vectorised over n (arrays stored (F, F, n)).
 
-
-def _ldl_solve(h, rhs, floor_value=None):
-    """Batched LDLᵀ solve of h (n, F, F) x = rhs (n, F); ok (n,) is False where a pivot ≤ _PIVOT_FLOOR
-    (not positive definite); such pivots are replaced by ``floor_value`` (or their magnitude + 1)."""
-    n, size = rhs.shape
-    lower = np.zeros_like(h)
-    d = np.empty((n, size))
+    Returns x (n, F) and ok (n,): False where a pivot is ≤ _PIVOT_FLOOR times its diagonal element
+    (not positive definite); such pivots are replaced by that diagonal element (1 if not positive).
+    """
+    size, n = rhs.shape[1], rhs.shape[0]
+    a = np.ascontiguousarray(h.transpose(1, 2, 0))
+    lower = np.zeros_like(a)
+    d = np.empty((size, n))
     ok = np.ones(n, dtype=bool)
     for j in range(size):
-        lj = lower[:, j, :j] * d[:, :j]
-        pivot = h[:, j, j] - np.einsum("nk,nk->n", lower[:, j, :j], lj)
-        small = pivot <= _PIVOT_FLOOR
-        ok &= ~small
-        d[:, j] = np.where(small, np.abs(pivot) + 1.0 if floor_value is None else floor_value, pivot)
-        lower[:, j + 1 :, j] = (h[:, j + 1 :, j] - np.einsum("nik,nk->ni", lower[:, j + 1 :, :j], lj)) / d[:, j, None]
-    y = np.empty_like(rhs)
+        ld = lower[j, :j] * d[:j]
+        pivot = a[j, j] - np.sum(lower[j, :j] * ld, axis=0)
+        small = pivot <= _PIVOT_FLOOR * np.abs(a[j, j])
+        if small.any():
+            ok &= ~small
+            pivot = np.where(small, np.where(a[j, j] > 0, a[j, j], 1.0), pivot)
+        d[j] = pivot
+        lower[j + 1 :, j] = (a[j + 1 :, j] - np.einsum("ikn,kn->in", lower[j + 1 :, :j], ld)) / pivot
+    y = np.ascontiguousarray(rhs.T)
     for j in range(size):
-        y[:, j] = rhs[:, j] - np.einsum("nk,nk->n", lower[:, j, :j], y[:, :j])
+        y[j] -= np.sum(lower[j, :j] * y[:j], axis=0)
     y /= d
-    x = np.empty_like(rhs)
-    for j in range(size - 1, -1, -1):
-        x[:, j] = y[:, j] - np.einsum("nk,nk->n", lower[:, j + 1 :, j], x[:, j + 1 :])
-    return x, ok
+    for j in range(size - 2, -1, -1):
+        y[j] -= np.sum(lower[j + 1 :, j] * y[j + 1 :], axis=0)
+    return y.T, ok
 
 
 def _line_search(model, theta, step, free, nll, sub, box, tries):
@@ -289,6 +297,102 @@ def _line_search(model, theta, step, free, nll, sub, box, tries):
         todo = todo[~ok]
         t *= 0.5
     return new_theta, new_nll, accepted
+
+
+# ---------------------------------------------------------------------- analytic derivatives
+def nll_grad_hess(model: CompiledModel, pars, data_main, data_aux, free=None):
+    """−log L (n,), its gradient (n, F) and Hessian (n, F, F) in the parameters ``free`` (indices;
+    default all), analytic: H = Σ_b (n_b/ν_b²) ∂ν_b ∂ν_bᵀ + Σ_b (1 − n_b/ν_b) ∂²ν_b + constraints."""
+    pars = model.as_batch(pars)
+    data_main, data_aux = _as_data(model, data_main, data_aux)
+    free = np.arange(model.n_pars) if free is None else np.asarray(free)
+    grad, hess, _ = _grad_hess(model, pars, data_main, data_aux, free)
+    return model.nll(pars, data_main, data_aux), grad, hess
+
+
+def _grad_hess(model, pars, data_main, data_aux, free):
+    """Gradient (n, F), Hessian (n, F, F) and Fisher part (Σ_b (n_b/ν_b²) ∂ν_b ∂ν_bᵀ plus constraints,
+    positive semi-definite; (n, F, F)) of −log L. ν = Σ_r a_r basis_r with a_r = Π_j φ_rj (engine)."""
+    phi, d1, d2 = model.slot_factors(pars, 2)
+    excl1, excl2 = _exclusive_products(phi)
+    rate = np.prod(phi, axis=2) @ model.basis
+    inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
+    rho = (1.0 - data_main * inv_rate) @ model.basis.T  # Σ_b ∂(−log L)/∂ν_b · basis_rb, (n, R)
+    root = np.sqrt(data_main) * inv_rate
+    dslot = excl1 * d1
+    grad = np.empty((pars.shape[0], free.size))
+    scaled = np.empty((pars.shape[0], free.size, model.n_bins))  # √n_b/ν_b · ∂ν_b/∂θ_k
+    for i, k in enumerate(free):
+        rows, slots = _index(model)[0][k]
+        coef = dslot[:, rows, slots]
+        grad[:, i] = np.einsum("nr,nr->n", coef, rho[:, rows])
+        np.multiply(coef @ model.basis[rows], root, out=scaled[:, i])
+    fisher = scaled @ scaled.transpose(0, 2, 1)
+    second = _second_order_term(model, rho, phi, d1, d2, excl1, excl2)
+    hess = fisher + (second if free.size == model.n_pars else second[:, free[:, None], free])
+    position = np.full(model.n_pars, -1)
+    position[free] = np.arange(free.size)
+    constrained = position[model.aux_par_index] >= 0
+    cidx, inv_var = position[model.aux_par_index][constrained], 1.0 / model.aux_sigma[constrained] ** 2
+    grad[:, cidx] += (pars[:, model.aux_par_index[constrained]] - data_aux[:, constrained]) * inv_var
+    hess[:, cidx, cidx] += inv_var
+    fisher[:, cidx, cidx] += inv_var
+    return grad, hess, fisher
+
+
+def _index(model):
+    """Per parameter the (rows, slots) it enters, and the Hessian scatter; cached on the model."""
+    cache = model.__dict__.get("_derivative_index")  # frozen dataclass: cache beside its fields
+    if cache is None:
+        slots = [np.nonzero(model.slot_par == k) for k in range(model.n_pars)]
+        cache = model.__dict__["_derivative_index"] = (slots, _scatter(model))
+    return cache
+
+
+def _exclusive_products(phi: np.ndarray):
+    """Products of all slots but j (n, R, M) and but j and l (n, R, M, M) of a row."""
+    nslot = phi.shape[2]
+    if nslot == 1:
+        return np.ones_like(phi), np.ones(phi.shape + (1,))
+    if nslot == 2:
+        return phi[:, :, ::-1].copy(), np.ones(phi.shape + (2,))
+    excl1 = np.empty_like(phi)
+    excl2 = np.ones(phi.shape + (nslot,))
+    for j in range(nslot):
+        excl1[:, :, j] = np.prod(np.delete(phi, j, axis=2), axis=2)
+        for m in range(j + 1, nslot):
+            excl2[:, :, j, m] = excl2[:, :, m, j] = np.prod(np.delete(phi, [j, m], axis=2), axis=2)
+    return excl1, excl2
+
+
+def _second_order_term(model, rho, phi, d1, d2, excl1, excl2) -> np.ndarray:
+    """Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l, shape (n, P, P); terms sharing a Hessian entry are summed by reduceat."""
+    rows, slot_j, slot_l, starts, targets = _index(model)[1]
+    same = slot_j == slot_l
+    term = np.where(
+        same,
+        excl1[:, rows, slot_j] * d2[:, rows, slot_j],
+        excl2[:, rows, slot_j, slot_l] * d1[:, rows, slot_j] * d1[:, rows, slot_l],
+    )
+    out = np.zeros((rho.shape[0], model.n_pars**2))
+    if rows.size:
+        out[:, targets] = np.add.reduceat(rho[:, rows] * term, starts, axis=1)
+    return out.reshape(-1, model.n_pars, model.n_pars)
+
+
+def _scatter(model):
+    """(row, slot j, slot l) of every second-derivative term, sorted by Hessian entry; reduceat starts
+    and the flat Hessian entries (k_j·P + k_l) they fill. Terms with φ'' ≡ 0 (linear factors) are left out."""
+    nrow, nslot = model.slot_par.shape
+    rows, slot_j, slot_l = (a.ravel() for a in np.meshgrid(np.arange(nrow), np.arange(nslot), np.arange(nslot), indexing="ij"))
+    kj, kl = model.slot_par[rows, slot_j], model.slot_par[rows, slot_l]
+    linear = (model.slot_kind == KIND_NONE) | ((model.slot_kind == KIND_POWER) & (model.slot_power == 1.0))
+    keep = (kj >= 0) & (kl >= 0) & ((slot_j != slot_l) | ~linear[rows, slot_j])
+    target = (kj * model.n_pars + kl)[keep]
+    order = np.argsort(target, kind="stable")
+    target = target[order]
+    starts = np.flatnonzero(np.r_[True, target[1:] != target[:-1]]) if target.size else np.zeros(0, int)
+    return rows[keep][order], slot_j[keep][order], slot_l[keep][order], starts, target[starts]
 
 
 def __dir__() -> list[str]:
