@@ -35,7 +35,7 @@ def _register():
     from . import rates as _rates  # noqa: F401  (commands register themselves on import)
     from . import plots as _plots  # noqa: F401
 
-    for optional in ("templates", "workspace", "infer", "paper"):
+    for optional in ("templates", "workspace", "infer", "reach", "lq", "paper"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as err:
