@@ -1,0 +1,101 @@
+"""Run independent tasks in-process or on a Dask cluster, results in task order (DESIGN.md: scale out with Dask).
+
+``dask_client(scheduler=ADDRESS)`` connects to a running ``dask.distributed`` scheduler;
+``dask_client(workers=N)`` starts a loopback ``LocalCluster`` (N worker processes, one thread each, no
+dashboard) for the duration of the ``with`` block; with neither it yields ``None`` and :func:`map_tasks`
+runs in-process. A task carries everything that decides its result (e.g. its own ``SeedSequence``), so the
+results are identical however and wherever the tasks run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+from cevns_stats.errors import InvalidInput
+
+__all__ = ["dask_client", "map_tasks"]
+
+
+def _check(scheduler, workers) -> None:
+    if scheduler is not None and workers is not None:
+        msg = f"give either a scheduler address or a number of workers, not both (got {scheduler!r} and {workers!r})"
+        raise InvalidInput(msg)
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        msg = f"the number of Dask workers must be an integer ≥ 1, got {workers!r}"
+        raise InvalidInput(msg)
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None):
+    """A ``dask.distributed.Client`` for ``scheduler`` or a new loopback ``LocalCluster``; ``None`` for neither.
+
+    Raises:
+        InvalidInput: both given, ``workers`` < 1, or the scheduler cannot be reached.
+    """
+    _check(scheduler, workers)
+    if scheduler is None and workers is None:
+        yield None
+        return
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if scheduler is not None:
+            client = Client(scheduler, timeout="10s")
+        else:
+            cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                   dashboard_address=None)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as err:
+        msg = f"cannot connect to the Dask scheduler {scheduler!r}: {err}"
+        raise InvalidInput(msg) from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _apply(task, *, task_function, shared):
+    return task_function(shared, task)
+
+
+def _progress_bar(total: int, progress: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not (progress and sys.stderr.isatty()))
+
+
+def map_tasks(func, shared, tasks, *, client=None, progress: bool = False, desc: str = "tasks") -> list:
+    """``[func(shared, task) for task in tasks]``, in-process (``client=None``) or on the Dask ``client``.
+
+    Args:
+        func: a picklable module-level function ``func(shared, task)``.
+        shared: data every task needs (sent once to each worker with ``Client.scatter(broadcast=True)``).
+        tasks: a list of picklable task descriptions.
+        progress: show a tqdm bar on stderr (only if stderr is a terminal).
+
+    Returns:
+        The results, in the order of ``tasks``.
+    """
+    tasks = list(tasks)
+    with _progress_bar(len(tasks), progress, desc) as bar:
+        if client is None:
+            results = []
+            for task in tasks:
+                results.append(func(shared, task))
+                bar.update()
+            return results
+        from dask.distributed import as_completed
+
+        remote = client.scatter(shared, broadcast=True)
+        futures = client.map(_apply, tasks, task_function=func, shared=remote, pure=False)
+        for _ in as_completed(futures):
+            bar.update()
+        return client.gather(futures)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,316 @@
+"""Exposure × ε reach scans: mean and median toy Z and Asimov Z on a grid; 3σ/5σ contours (PHYSICS.md §10, §12).
+
+The physics is computed once per (detector, model): templates at unit exposure (1 t·yr) are compiled into a
+:class:`ReachSetup`. Each grid point (exposure E, injected ε) then uses the same compiled arrays with every
+likelihood row scaled exactly (rates are linear in exposure and SM + ε·LIN + ε²·QUAD in ε): SM rows by E,
+NSI rows by E·|ε|^p (p = 1 for LIN, 2 for QUAD and the scalar NSI sample). The fitted signal parameter is
+thereby measured in units of the injected value: scalar μ' = ε²/ε_true² ≥ 0 (truth 1, bounds [0, 10⁴]);
+vector / leptoquark signed ε' = ε/|ε_true| (truth ±1) restricted to the sign of the injected ε (bounds
+[0, 100] or [−100, 0]). q0 is invariant under this re-parametrisation unless a fit reaches the bound
+(|ε| = 100·|ε_true|, far beyond any toy fluctuation of interest).
+
+Flux channels with no expected events (e.g. pp in xenon) are dropped: their nuisance only meets its own
+Gaussian constraint, identically in the null and free fits, so q0, t and Z are unchanged.
+
+Toys are generated at the injected ε and the nominal nuisances, with ``toy_aux`` "resampled" (pyhf's toys)
+or "fixed" (the paper's); ``mode`` "standard" is q0 (Cowan et al. 2011), "paper" the paper-reproduction t.
+All toys of a point are fitted in one batch; toys whose fits do not converge are counted and left out of
+the mean and median. Per-point seeds come from ``SeedSequence(seed).spawn`` in grid order (exposure-major),
+so results do not depend on how points are scheduled (:mod:`cevns_stats.inference.distributed`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import brentq
+
+from cevns_stats.errors import InvalidInput
+from cevns_stats.inference.distributed import map_tasks
+from cevns_stats.inference.engine import KIND_POWER, CompiledModel
+from cevns_stats.inference.reach_points import PointResult, point_asimov, point_model, point_toys
+from cevns_stats.templates import TemplateSet, build_templates
+from cevns_stats.workspace import build_workspace
+
+__all__ = ["ReachSetup", "ReachResult", "PointResult", "reach_setup", "nsi_only_in", "reach_grid", "drop_empty_channels",
+           "point_model", "point_toys", "point_asimov", "exposure_row", "point_seeds", "crossing", "contours",
+           "eps_reach", "MODES", "TOY_AUX"]
+
+MODES = ("standard", "paper")
+TOY_AUX = ("resampled", "fixed")
+
+
+class ReachSetup(NamedTuple):
+    """Unit-exposure compiled likelihood of one detector and model (picklable: no pyhf model attached).
+
+    Attributes:
+        model: compiled model at 1 t·yr; scalar: POI ``mu`` = ε² (ε_ref = 1); signed: tied ``eps``.
+        signed: True for vector NSI and the leptoquark (signed ε), False for scalar (μ = ε²).
+        eps_power: (R,) power of ε carried by each likelihood row (0 SM, 1 LIN, 2 QUAD / scalar NSI).
+        destructive_sign: the sign of ε whose interference lowers the rate (0 for scalar models).
+        settings: JSON-ready description (detector, model, threshold, ⁸B events per t·yr, channels).
+    """
+
+    model: CompiledModel
+    signed: bool
+    eps_power: np.ndarray
+    destructive_sign: int
+    settings: dict
+
+
+def drop_empty_channels(templates: TemplateSet) -> TemplateSet:
+    """The template set without flux channels whose SM, LIN and QUAD templates are all zero."""
+    keep = [i for i in range(len(templates.channels))
+            if any(np.any(templates.values[c][i] != 0) for c in ("SM", "LIN", "QUAD"))]
+    return replace(templates, values={c: v[keep] for c, v in templates.values.items()},
+                   channels=tuple(templates.channels[i] for i in keep),
+                   uncertainties=tuple(templates.uncertainties[i] for i in keep),
+                   nuisances=tuple(templates.nuisances[i] for i in keep))
+
+
+def _b8_per_tonne_year(templates: TemplateSet) -> float:
+    if "8B" not in templates.channels:
+        return 0.0
+    return float(templates.values["SM"][templates.channels.index("8B")].sum() / templates.metadata["exposure_tonne_year"])
+
+
+def nsi_only_in(templates: TemplateSet, channels, families) -> TemplateSet:
+    """The template set with the NSI parts (LIN, QUAD) kept only for channels of the given source families.
+
+    The paper's "atmospheric-only" variant (PHYSICS.md §12) keeps NSI on ``("atmospheric",)`` only.
+    """
+    family = {ch.name: ch.family for ch in channels}
+    unknown = sorted(set(families) - set(family.values()))
+    if unknown:
+        msg = f"no flux channel of family {unknown}; families here: {sorted(set(family.values()))}"
+        raise InvalidInput(msg)
+    keep = np.array([family[name] in families for name in templates.channels])[:, None]
+    values = {c: (v if c == "SM" else np.where(keep, v, 0.0)) for c, v in templates.values.items()}
+    return replace(templates, values=values)
+
+
+def reach_setup(detector, channels, model, *, preset: str | None = None, flux_modifier: str = "normsys",
+                nsi_families=None) -> ReachSetup:
+    """Build templates once at 1 t·yr and compile the reach likelihood (see the module docstring).
+
+    Args:
+        detector: a :class:`~cevns_stats.detector.Detector` (its exposure is replaced by 1 t·yr).
+        channels: flux channels (``get_channels``).
+        model: an :class:`~cevns_stats.interactions.NSIModel` (its own ε is irrelevant: ε is scanned).
+        preset: name recorded in the settings.
+        flux_modifier: ``normsys`` (default) or ``histosys`` (the paper's linear Gaussian).
+        nsi_families: if given, only channels of these source families carry NSI (:func:`nsi_only_in`).
+    """
+    if model is None:
+        raise InvalidInput("a reach scan needs a new-physics model (--model)")
+    templates = build_templates(replace(detector, exposure_tonne_year=1.0), channels, model, preset=preset)
+    if nsi_families is not None:
+        templates = nsi_only_in(templates, channels, tuple(nsi_families))
+    used = drop_empty_channels(templates)
+    signed = model.kernel == "vector"
+    spec = build_workspace(used, form="linear" if signed else "scalar", eps_ref=None if signed else 1.0,
+                           flux_modifier=flux_modifier)
+    compiled = CompiledModel.from_workspace(spec)
+    compiled = replace(compiled.tied() if signed else compiled, pyhf_model=None, observed_main=None,
+                       observed_aux=None)
+    lin = float(used.values["LIN"].sum())
+    settings = {"preset": preset or detector.name, "detector": templates.metadata["settings"]["detector"],
+                "model": model.describe(), "threshold_keV": detector.threshold_keV,
+                "b8_events_per_tonne_year": _b8_per_tonne_year(templates), "channels": list(used.channels),
+                "dropped_empty_channels": sorted(set(templates.channels) - set(used.channels)),
+                "flux_modifier": flux_modifier, "nsi_families": list(nsi_families or ["all"]),
+                "signal_parameter": "eps (signed)" if signed else "mu = eps^2 >= 0"}
+    return ReachSetup(compiled, signed, _row_eps_power(compiled, signed), int(-np.sign(lin)) if signed else 0,
+                      settings)
+
+
+def _row_eps_power(model: CompiledModel, signed: bool) -> np.ndarray:
+    """(R,) power of ε in each row: the signal parameter's exponent (×2 for μ = ε²)."""
+    poi = model.par_index(model.poi_name)
+    on_poi = (model.slot_par == poi) & (model.slot_kind == KIND_POWER)
+    power = np.sum(np.where(on_poi, model.slot_power, 0.0), axis=1)
+    return power if signed else 2.0 * power
+
+
+def point_seeds(seed: int, n_points: int) -> list:
+    """One ``SeedSequence`` per grid point, from ``SeedSequence(seed).spawn`` (grid order, exposure-major)."""
+    return np.random.SeedSequence(seed).spawn(n_points)
+
+
+def exposure_row(setup: ReachSetup, task: dict) -> dict:
+    """All ε points of one exposure (the unit of work, in-process or on a Dask worker).
+
+    ``task``: exposure (t·yr), eps (list), seeds (one SeedSequence per ε), n_toys (0: Asimov only), mode,
+    toy_aux, with_asimov (bool). Returns lists z_mean, z_median, n_failed and z_asimov (empty if not asked).
+    """
+    out = {"z_mean": [], "z_median": [], "z_asimov": [], "n_failed": []}
+    for eps, seed in zip(task["eps"], task["seeds"]):
+        if task["with_asimov"]:
+            out["z_asimov"].append(point_asimov(setup, task["exposure"], eps))
+        if task["n_toys"]:
+            res = point_toys(setup, task["exposure"], eps, n_toys=task["n_toys"], seed=seed, mode=task["mode"],
+                             toy_aux=task["toy_aux"])
+            out["z_mean"].append(res.z_mean)
+            out["z_median"].append(res.z_median)
+            out["n_failed"].append(res.n_failed)
+    return out
+
+
+class ReachResult(NamedTuple):
+    """A reach grid. Arrays are (n_exposures, n_eps); z_mean/z_median are None for Asimov-only scans and
+    z_asimov is None for toy scans without ``with_asimov``.
+
+    Attributes:
+        exposures: (n_exposures,) exposures [t·yr]; eps: (n_eps,) injected ε (one sign, |ε| increasing).
+        n_failed: (n_exposures, n_eps) toys whose fits did not converge (left out of mean and median).
+        settings: detector, model, threshold, ⁸B per t·yr, n_toys, mode, toy_aux, seed, signal parameter.
+    """
+
+    exposures: np.ndarray
+    eps: np.ndarray
+    z_mean: np.ndarray | None
+    z_median: np.ndarray | None
+    z_asimov: np.ndarray | None
+    n_failed: np.ndarray
+    settings: dict
+
+    @property
+    def z_contour(self) -> np.ndarray:
+        """The Z the contours are drawn from: the toy mean (as the paper), else the Asimov Z."""
+        return self.z_mean if self.z_mean is not None else self.z_asimov
+
+    def contours(self, levels=(3.0, 5.0)) -> dict:
+        """{level: (n_exposures,) ε where :attr:`z_contour` crosses the level} (see :func:`contours`)."""
+        return contours(self.eps, self.z_contour, levels)
+
+    def to_json(self) -> dict:
+        """JSON-ready dict (NaN written as null)."""
+        listed = lambda a: None if a is None else _nan_to_none(np.asarray(a, dtype=float).tolist())  # noqa: E731
+        return {"exposures": self.exposures.tolist(), "eps": self.eps.tolist(), "z_mean": listed(self.z_mean),
+                "z_median": listed(self.z_median), "z_asimov": listed(self.z_asimov),
+                "contours": {f"{k:g}": listed(v) for k, v in self.contours().items()},
+                "contour_source": "z_mean" if self.z_mean is not None else "z_asimov",
+                "n_toys": self.settings["n_toys"], "n_failed_fits": int(self.n_failed.sum()),
+                "n_failed_per_point": self.n_failed.tolist(), "settings": self.settings}
+
+
+def _nan_to_none(value):
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _check_grid(exposures, eps, n_toys, mode, toy_aux) -> tuple[np.ndarray, np.ndarray]:
+    exposures, eps = np.asarray(exposures, dtype=float).ravel(), np.asarray(eps, dtype=float).ravel()
+    if exposures.size == 0 or not np.all(np.isfinite(exposures) & (exposures > 0)):
+        raise InvalidInput("exposures must be a non-empty list of finite numbers > 0 [t·yr]")
+    if eps.size == 0 or not np.all(np.isfinite(eps) & (eps != 0)) or len(set(np.sign(eps))) != 1 \
+            or np.any(np.diff(np.abs(eps)) <= 0):
+        raise InvalidInput("eps must be non-zero finite values of one sign with |eps| strictly increasing")
+    if not (isinstance(n_toys, (int, np.integer)) and n_toys >= 0):
+        msg = f"the number of toys must be an integer ≥ 1 (or 0 for Asimov only), got {n_toys!r}"
+        raise InvalidInput(msg)
+    if mode not in MODES or toy_aux not in TOY_AUX:
+        msg = f"mode must be one of {MODES} and toy_aux one of {TOY_AUX}, got {mode!r}, {toy_aux!r}"
+        raise InvalidInput(msg)
+    return exposures, eps
+
+
+def reach_grid(setup: ReachSetup, exposures, eps, *, n_toys: int = 600, asimov: bool = False,
+               with_asimov: bool = False, seed: int = 0, mode: str = "standard", toy_aux: str = "resampled",
+               client=None, progress: bool = False) -> ReachResult:
+    """Mean/median toy Z (or the Asimov Z with ``asimov=True``) on the exposure × ε grid.
+
+    Args:
+        setup: from :func:`reach_setup` (physics computed once, scaled per point).
+        exposures: (n_exposures,) [t·yr]; eps: (n_eps,) injected ε, one sign, |ε| increasing.
+        n_toys: toys per point (ignored with ``asimov``); with_asimov: also compute the Asimov Z.
+        seed: master seed; point (i, j) uses ``SeedSequence(seed).spawn(n)[i·n_eps + j]``.
+        mode, toy_aux: see the module docstring; client: a Dask client (``distributed.dask_client``) or None.
+
+    Returns:
+        ReachResult.
+    """
+    n_toys = 0 if asimov else n_toys
+    exposures, eps = _check_grid(exposures, eps, n_toys, mode, toy_aux)
+    if not asimov and n_toys < 1:
+        msg = f"the number of toys must be ≥ 1, got {n_toys}"
+        raise InvalidInput(msg)
+    seeds = point_seeds(seed, exposures.size * eps.size)
+    tasks = [{"exposure": float(e), "eps": eps.tolist(), "seeds": seeds[i * eps.size:(i + 1) * eps.size],
+              "n_toys": n_toys, "mode": mode, "toy_aux": toy_aux, "with_asimov": asimov or with_asimov}
+             for i, e in enumerate(exposures)]
+    rows = map_tasks(exposure_row, setup, tasks, client=client, progress=progress, desc="exposures")
+    grid = {k: np.array([r[k] for r in rows], dtype=float) if rows[0][k] else None for k in rows[0]}
+    failed = grid["n_failed"].astype(int) if grid["n_failed"] is not None else np.zeros((exposures.size, eps.size), int)
+    settings = {**setup.settings, "n_toys": n_toys, "asimov": asimov, "mode": mode, "toy_aux": toy_aux,
+                "seed": seed, "eps_sign": int(np.sign(eps[0]))}
+    return ReachResult(exposures, eps, grid["z_mean"], grid["z_median"], grid["z_asimov"], failed, settings)
+
+
+def crossing(eps, z, level: float) -> float:
+    """The ε at which z first reaches ``level`` as |ε| increases; log|ε| interpolated linearly in z.
+
+    Args:
+        eps: (n,) injected ε, all of one sign, |ε| increasing.
+        z: (n,) significance at each ε (NaN entries are skipped).
+        level: the Z level (e.g. 3 or 5).
+
+    Returns:
+        The signed ε of the crossing; NaN if z never reaches ``level`` or already exceeds it at the first ε.
+
+    Example:
+        >>> round(crossing([0.01, 0.1, 1.0], [1.0, 3.0, 9.0], 5.0), 4)
+        0.1778
+    """
+    eps, z = np.asarray(eps, dtype=float), np.asarray(z, dtype=float)
+    good = np.isfinite(z)
+    eps, z = eps[good], z[good]
+    above = np.flatnonzero(z >= level)
+    if above.size == 0 or above[0] == 0:
+        return math.nan
+    j = above[0]
+    frac = (level - z[j - 1]) / (z[j] - z[j - 1])
+    log_abs = math.log(abs(eps[j - 1])) + frac * (math.log(abs(eps[j])) - math.log(abs(eps[j - 1])))
+    return math.copysign(math.exp(log_abs), eps[j])
+
+
+def contours(eps, z_grid, levels=(3.0, 5.0)) -> dict:
+    """{level: (n_exposures,) crossing ε per exposure (NaN where not crossed)} from z_grid (n_exposures, n_eps)."""
+    z_grid = np.asarray(z_grid, dtype=float)
+    return {float(level): np.array([crossing(eps, row, level) for row in z_grid]) for level in levels}
+
+
+def eps_reach(setup: ReachSetup, exposure_tonne_year: float, *, z: float = 3.0, sign: int = 1,
+              eps_min: float = 1e-6, eps_max: float = 10.0, xtol: float = 1e-4) -> float:
+    """The |ε| at which the Asimov Z reaches ``z`` at a fixed exposure (first crossing from small |ε|).
+
+    |ε| is stepped up by factors of 2 from ``eps_min`` until Z ≥ z, then the crossing is refined with
+    Brent's method in log|ε| (relative tolerance ≈ ``xtol``). ``sign`` picks the side of signed models.
+
+    Returns:
+        |ε| of the crossing, or NaN if Z stays below ``z`` up to ``eps_max``.
+    """
+    if sign not in (-1, 1) or (not setup.signed and sign < 0):
+        msg = f"sign must be +1 (or -1 for signed models), got {sign!r}"
+        raise InvalidInput(msg)
+
+    def excess(log_eps: float) -> float:
+        return point_asimov(setup, exposure_tonne_year, sign * math.exp(log_eps)) - z
+
+    low = math.log(eps_min)
+    if excess(low) >= 0:
+        return math.nan
+    while low < math.log(eps_max):
+        high = min(low + math.log(2.0), math.log(eps_max))
+        if excess(high) >= 0:
+            return math.exp(brentq(excess, low, high, xtol=xtol))
+        low = high
+    return math.nan
+
+
+def __dir__() -> list[str]:
+    return __all__
