@@ -41,7 +41,7 @@ def _overlays(ax, flavour: str, mass_range) -> None:
         ax.axvspan(mass_range[0], bound.mass_GeV, color="tab:orange", alpha=0.15,
                    label=f"{bound.label}, m < {bound.mass_GeV:g} GeV")
     ax.axhline(PERTURBATIVITY_PROXY, color="grey", linestyle="--",
-               label=r"perturbativity proxy $\lambda = \sqrt{4\pi}$")
+               label="perturbativity proxy λ = √(4π)")
 
 
 def plot_lq_limits(curves, *, flavour: str = "mu", title: str | None = None, overlays: bool = True):
@@ -59,8 +59,12 @@ def plot_lq_limits(curves, *, flavour: str = "mu", title: str | None = None, ove
     """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    curves = list(curves)
+    with plt.style.context("default"), plt.rc_context({"font.size": 10}):
+        return _draw(plt, list(curves), flavour, title, overlays)
+
+
+def _draw(plt, curves, flavour, title, overlays):
+    fig, ax = plt.subplots(figsize=(8.0, 5.0))
     masses = np.concatenate([np.asarray(c.masses_GeV, dtype=float) for c in curves])
     mass_range = (float(masses.min()), float(masses.max()))
     if overlays:
@@ -73,7 +77,7 @@ def plot_lq_limits(curves, *, flavour: str = "mu", title: str | None = None, ove
            xlabel=r"$m_{S_1}$ [GeV]", ylabel=rf"$\lambda_{{d{symbol}}}$ (coupling, dimensionless)")
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    ax.legend(loc="lower right", fontsize="small", frameon=True, framealpha=0.9)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,139 @@
+"""Exposure–ε discovery reach for the paper's Figs 5, 7 and 8 (PHYSICS.md §10, §12).
+
+Per target, four panels (scalar-universal, scalar-minimal, vector-universal, vector-minimal; ``MODELS``):
+
+* **toy contours** — the paper's estimator: the 3σ and 5σ contours of the *mean* Z over toys on an
+  exposure × |ε| grid at the reference threshold (2 keV), with the toy mode of the config;
+* **Asimov curves** — the median (Asimov) 3σ and 5σ |ε| per exposure, found by root finding; in the
+  scalar-universal panel also for every threshold 1–5 keV, LZ's own efficiency (xenon), atmospheric
+  uncertainties 20 % and 5 %, and the "atmospheric-only" variant in which only the atmospheric channels
+  carry NSI (the paper uses it for couplings to antineutrinos).
+
+Vector NSI and the leptoquark have a signed ε: the figures show ε < 0 (constructive interference, rate
+monotonic in |ε|); ε > 0 has the blind spot at 2ε₀ (PHYSICS.md §4) and needs the signed scans of
+``cevns-stats reach``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..detector import make_detector
+from ..fluxes.catalogue import get_channels
+from ..inference.reach import contours, eps_reach, reach_grid, reach_setup
+from ..interactions import make_model
+from .config import (ATMOSPHERIC_UNCERTAINTIES, MODELS, REFERENCE_THRESHOLD_keV, THRESHOLDS_keV, PaperConfig)
+
+__all__ = ["Variant", "variants_for", "setup_for", "asimov_curve", "toy_contours", "panel_reach", "target_reach",
+           "sign_of"]
+
+_LEVELS = (3.0, 5.0)
+
+
+def sign_of(model_name: str) -> int:
+    """The sign of ε drawn for a model: −1 for vector NSI (constructive), +1 for scalar (μ = ε²)."""
+    return -1 if model_name.startswith("vector") else 1
+
+
+class Variant(dict):
+    """One curve's settings: label, threshold [keV], efficiency, atmospheric uncertainty, NSI families."""
+
+
+def variants_for(target: str, panel: str) -> list[Variant]:
+    """The Asimov curves drawn in one panel (the scalar-universal panel has the threshold/flux variants)."""
+    base = Variant(label=f"E_th = {REFERENCE_THRESHOLD_keV:g} keV", threshold_keV=REFERENCE_THRESHOLD_keV,
+                   efficiency="tanh", atmospheric_uncertainty=ATMOSPHERIC_UNCERTAINTIES[0], nsi_families=None)
+    if panel != "scalar-universal":
+        return [base]
+    out = [Variant(base, label=f"E_th = {t:g} keV", threshold_keV=t) for t in THRESHOLDS_keV]
+    if target == "xenon":
+        out.append(Variant(base, label="LZ WS2022 efficiency", efficiency="lz-ws2022", threshold_keV=1.0))
+    out += [Variant(base, label=f"atm. uncertainty {u:.0%}", atmospheric_uncertainty=u)
+            for u in ATMOSPHERIC_UNCERTAINTIES[1:]]
+    out.append(Variant(base, label="atmospheric ν only carry NSI", nsi_families=("atmospheric",)))
+    return out
+
+
+def setup_for(target: str, model_name: str, options: dict, variant: Variant):
+    """The unit-exposure reach likelihood of one target, model and curve variant."""
+    detector = make_detector(target, threshold_keV=variant["threshold_keV"], efficiency=variant["efficiency"])
+    channels = get_channels(atmospheric_uncertainty=variant["atmospheric_uncertainty"])
+    model = make_model(model_name, **options)
+    return reach_setup(detector, channels, model, preset=target, nsi_families=variant["nsi_families"])
+
+
+def asimov_curve(setup, exposures_tonne_year, *, sign: int, levels=_LEVELS) -> dict:
+    """{level: (n,) |ε| at which the Asimov Z reaches each level at each exposure (NaN where |ε| > 10)}."""
+    return {level: np.array([eps_reach(setup, float(e), z=level, sign=sign) for e in exposures_tonne_year])
+            for level in levels}
+
+
+def _is_reference(variant: Variant) -> bool:
+    return (variant["threshold_keV"] == REFERENCE_THRESHOLD_keV and variant["efficiency"] == "tanh"
+            and variant["nsi_families"] is None and variant["atmospheric_uncertainty"] == ATMOSPHERIC_UNCERTAINTIES[0])
+
+
+def _grid_eps(curve: dict, n_eps: int, sign: int) -> np.ndarray | None:
+    values = np.concatenate([curve[level] for level in _LEVELS])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    return sign * np.geomspace(0.4 * values.min(), min(2.5 * values.max(), 10.0), n_eps)
+
+
+def toy_contours(setup, config: PaperConfig, curve_on_grid: dict, *, sign: int, client=None) -> dict | None:
+    """Mean-Z toy grid on the config's exposures and its 3σ/5σ contours (None if no |ε| ≤ 10 reaches 3σ)."""
+    eps = _grid_eps(curve_on_grid, config.n_eps, sign)
+    if eps is None:
+        return None
+    result = reach_grid(setup, config.grid_exposures_tonne_year, eps, n_toys=config.n_toys, seed=config.seed,
+                        mode=config.mode, toy_aux=config.toy_aux, client=client)
+    lines = contours(eps, result.z_mean, levels=_LEVELS)
+    return {"exposures_tonne_year": result.exposures.tolist(), "eps": eps.tolist(),
+            "z_mean": result.z_mean.tolist(), "z_median": result.z_median.tolist(),
+            "n_failed_fits": int(result.n_failed.sum()), "n_toys": config.n_toys,
+            "contours": {f"{level:g}": np.abs(v).tolist() for level, v in lines.items()}}
+
+
+def panel_reach(target: str, panel: str, model_name: str, options: dict, config: PaperConfig, *,
+                client=None) -> dict:
+    """Asimov curves of every variant and the toy contours (reference variant) of one panel."""
+    sign = sign_of(model_name)
+    curves, reference_setup, reference_curve = [], None, None
+    for variant in variants_for(target, panel):
+        setup = setup_for(target, model_name, options, variant)
+        reference = _is_reference(variant)
+        curve = asimov_curve(setup, config.curve_exposures_tonne_year, sign=sign,
+                             levels=_LEVELS if reference else _LEVELS[:1])
+        if reference:
+            reference_setup, reference_curve = setup, curve
+        curves.append({"label": variant["label"], "settings": dict(variant),
+                       "b8_events_per_tonne_year": setup.settings["b8_events_per_tonne_year"],
+                       **{f"eps_{level:g}sigma": _finite_list(v) for level, v in curve.items()}})
+    same_grid = np.array_equal(config.grid_exposures_tonne_year, config.curve_exposures_tonne_year)
+    on_grid = reference_curve if same_grid else asimov_curve(reference_setup, config.grid_exposures_tonne_year,
+                                                               sign=sign)
+    toys = toy_contours(reference_setup, config, on_grid, sign=sign, client=client)
+    return {"model": model_name, "options": options, "eps_sign": sign,
+            "exposures_tonne_year": config.curve_exposures_tonne_year.tolist(), "asimov_curves": curves,
+            "toys": toys, "settings": reference_setup.settings}
+
+
+def target_reach(target: str, config: PaperConfig, *, client=None, progress=None) -> dict:
+    """All four panels of one target's reach figure: {panel: panel_reach(...)}."""
+    out = {}
+    for panel, model_name, options in MODELS:
+        out[panel] = panel_reach(target, panel, model_name, options, config, client=client)
+        if progress is not None:
+            progress.update(1)
+    return out
+
+
+def _finite_list(values) -> list:
+    return [None if not math.isfinite(v) else float(v) for v in np.asarray(values, dtype=float)]
+
+
+def __dir__() -> list[str]:
+    return __all__

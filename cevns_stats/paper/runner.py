@@ -1,0 +1,102 @@
+"""Compute the paper's results and write its figures, ``results.json`` and ``summary.md`` atomically."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .. import __version__
+from ..detector import make_detector
+from ..errors import InvalidInput
+from ..efficiency import TANH_PLATEAU_A, TANH_STEEPNESS_B_PER_KEV
+from ..fluxes.catalogue import get_channels
+from ..interactions import make_model
+from ..plotting import plot_efficiency, plot_fluxes, plot_recoil_spectra, save_figure
+from .claims import evaluate_claims
+from .config import MODELS, TARGETS, THRESHOLDS_keV, PaperConfig
+from .figures import lq_figure, reach_figure
+from .lq_study import FLAVOURS, lq_results
+from .reach_study import target_reach
+from .summary import summary_markdown
+
+__all__ = ["compute_results", "draw_figures", "write_outputs", "run_paper", "FIGURE3_SCALAR_EPS"]
+
+#: ε of the scalar-universal spectrum drawn in Fig. 3 (an illustration, not a fitted value).
+FIGURE3_SCALAR_EPS = 0.05
+
+
+def _settings(config: PaperConfig) -> dict:
+    return {"version": __version__, "config": config.describe(),
+            "tanh_efficiency": {"a": TANH_PLATEAU_A, "b_per_keV": TANH_STEEPNESS_B_PER_KEV},
+            "reference": "arXiv:2307.15736; physics definitions PHYSICS.md (cevns-stats)"}
+
+
+def compute_results(config: PaperConfig, *, targets=tuple(TARGETS), client=None, progress: bool = True) -> dict:
+    """Every number of the paper run: reach per target, the claims, leptoquark bounds, settings.
+
+    ``targets`` restricts the reach figures (default: xenon, argon, lead — Figs 5, 7, 8).
+    """
+    unknown = sorted(set(targets) - set(TARGETS))
+    if unknown or not targets:
+        msg = f"reach targets must be a non-empty subset of {list(TARGETS)}, got {list(targets)}"
+        raise InvalidInput(msg)
+    steps = len(targets) * len(MODELS) + 3
+    with tqdm(total=steps, desc="cevns-stats paper", disable=not progress, unit="step") as bar:
+        reach = {target: target_reach(target, config, client=client, progress=bar) for target in targets}
+        lq = lq_results(progress=bar)
+    return {"settings": _settings(config), "reach": reach, "claims": evaluate_claims(reach), "lq": lq}
+
+
+def _figures(results: dict) -> dict:
+    """{file stem: figure}: Figs 1, 2, 3, 5, 6 (ν_μ, ν_τ), 7, 8, 9 (ν_μ, ν_τ)."""
+    detector = make_detector("xenon")
+    figures = {
+        "fig1_efficiency": plot_efficiency(THRESHOLDS_keV),
+        "fig2_fluxes": plot_fluxes(get_channels("all")),
+        "fig3_spectrum_xenon": plot_recoil_spectra(detector, get_channels(),
+                                                   make_model("scalar-universal", eps=FIGURE3_SCALAR_EPS)),
+    }
+    for target, panels in results["reach"].items():
+        label = TARGETS[target]
+        figures[f"{label.lower()}_reach_{target}"] = reach_figure(target, panels, figure_label=label)
+    lq = results["lq"]
+    for flavour in FLAVOURS:
+        figures[f"fig6_lq_lz_{flavour}"] = lq_figure(lq["lz-ws2022"][flavour] + lq["darwin"][flavour],
+                                                     flavour=flavour, title="LZ WS2022 and DARWIN-like xenon")
+        figures[f"fig9_lq_future_{flavour}"] = lq_figure(lq["argo"][flavour] + lq["lead"][flavour],
+                                                         flavour=flavour, title="ARGO-like argon and lead")
+    return figures
+
+
+def write_outputs(results: dict, output_dir) -> list[Path]:
+    """Write figures (PNG and PDF), results.json and summary.md into ``output_dir`` (all or nothing)."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output_dir, prefix=".paper-") as tmp:
+        tmp = Path(tmp)
+        for stem, fig in _figures(results).items():
+            fig.savefig(tmp / f"{stem}.pdf", bbox_inches="tight")
+            save_figure(fig, tmp / f"{stem}.png")
+        (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n")
+        (tmp / "summary.md").write_text(summary_markdown(results))
+        written = []
+        for path in sorted(tmp.iterdir()):
+            target = output_dir / path.name
+            shutil.move(str(path), target)
+            written.append(target)
+    return written
+
+
+def run_paper(output_dir, config: PaperConfig, *, client=None, progress: bool = True) -> dict:
+    """Compute and write the paper's results; returns the results dict."""
+    results = compute_results(config, client=client, progress=progress)
+    write_outputs(results, output_dir)
+    return results
+
+
+def __dir__() -> list[str]:
+    return __all__
