@@ -2,7 +2,7 @@
 
 Setting: generic presets ``xenon``, ``argon``, ``lead`` (tanh efficiency, a and b fixed, E_th varied), the
 default channels (solar + DSNB + atmospheric), exposure 100 t·yr, ``eps_reach(..., z=3)`` = the |ε| where
-the Asimov (median) discovery Z = 3. What the physics gives (docs/readme/reach.md):
+the Asimov (median) discovery Z = 3. What the physics gives (docs/reach.md):
 
 * xenon, scalar-universal: lowering E_th 5 → 1 keV improves the 3σ reach by ≈ 1.7 at 100 t·yr, not by
   the factor ≥ 2 the paper states (≥ 2 only below ~0.3 t·yr); asserted as what is true: 1.5–2.0.
@@ -33,7 +33,7 @@ def threshold_gain():
 
 
 def test_xenon_threshold_gain_is_about_1p7_not_2(threshold_gain):
-    # paper: "factor ≥ 2"; the physics here gives ≈ 1.74 at 100 t·yr (documented in docs/readme/reach.md)
+    # paper: "factor ≥ 2"; the physics here gives ≈ 1.74 at 100 t·yr (documented in docs/reach.md)
     assert 1.5 < threshold_gain["xenon"] < 2.0
 
 

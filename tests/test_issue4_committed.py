@@ -1,0 +1,190 @@
+"""Issue 4 acceptance on the COMMITTED workspaces: pyhf CLI (verify, cls, xml2json) and combine on disk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyhf
+import pyhf.cli
+import pytest
+from click.testing import CliRunner
+from scipy.stats import norm
+
+from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.limits import cls_asymptotic, pyhf_tight_backend
+from cevns_stats.publish import apply_patch
+from cevns_stats.histfactory import export_histfactory
+
+BIN = Path(sys.executable).parent
+PYHF, CEVNS = str(BIN / "pyhf"), str(BIN / "cevns-stats")
+WORKSPACES = Path(__file__).resolve().parents[1] / "workspaces"
+PUBLICATIONS = sorted(p.parent.name for p in WORKSPACES.glob("*/patchset.json"))
+CLS_CASES = [("lz-ws2022_lq-s1_mu", "m_1000_lambda_2"), ("darwin_vector-minimal", "eps_m0p05")]
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _bash(script: str, cwd: Path) -> str:
+    return subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+
+def _pyhf_cli(args: list[str]) -> str:
+    """pyhf's own click command line, in process (the same code as the ``pyhf`` script, without its start-up)."""
+    result = CliRunner().invoke(pyhf.cli.cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("folder", PUBLICATIONS)
+def test_pyhf_patchset_verify_passes_on_every_committed_publication(folder):
+    assert len(PUBLICATIONS) == 5
+    here = WORKSPACES / folder
+    assert _pyhf_cli(["patchset", "verify", str(here / "BkgOnly.json"), str(here / "patchset.json")]).startswith(
+        "All good.")
+
+
+@pytest.mark.parametrize(("folder", "patch"), CLS_CASES)
+def test_pyhf_cls_cli_on_committed_files_agrees_with_our_api(folder, patch, tmp_path):
+    """`pyhf cls BkgOnly.json --patch <(pyhf patchset extract …)` = hypotest on apply_patch = our engine, 1e-6."""
+    here = WORKSPACES / folder
+    if folder.startswith("lz"):  # the literal command of the issue, with the installed pyhf script
+        cli = json.loads(_bash(f"{PYHF} cls BkgOnly.json --patch <({PYHF} patchset extract patchset.json "
+                               f"--name {patch})", here))
+    else:  # the same pyhf commands in process (saves two interpreter start-ups)
+        patch_file = tmp_path / "patch.json"
+        _pyhf_cli(["patchset", "extract", str(here / "patchset.json"), "--name", patch, "--output-file",
+                   str(patch_file)])
+        cli = json.loads(_pyhf_cli(["cls", str(here / "BkgOnly.json"), "--patch", str(patch_file)]))
+    spec = apply_patch(_json(here / "BkgOnly.json"), _json(here / "patchset.json"), patch)
+    ws = pyhf.Workspace(spec)
+    model = ws.model()
+    obs, exp = pyhf.infer.hypotest(1.0, ws.data(model), model, test_stat="qtilde", return_expected_set=True)
+    assert cli["CLs_obs"] == pytest.approx(float(obs), rel=1e-6, abs=1e-12)
+    np.testing.assert_allclose(cli["CLs_exp"], np.ravel(exp), rtol=1e-6, atol=1e-12)
+    with pyhf_tight_backend():  # the fast engine, with pyhf run to a tight tolerance as reference
+        ours = cls_asymptotic(CompiledModel.from_workspace(spec), np.asarray(ws.data(model, include_auxdata=False)),
+                              np.asarray(model.config.auxdata), np.array([1.0]))
+        tight = float(pyhf.infer.hypotest(1.0, ws.data(model), model, test_stat="qtilde"))
+    assert float(ours.cls_observed[0]) == pytest.approx(tight, rel=1e-6, abs=1e-12)
+    assert float(ours.cls_observed[0]) == pytest.approx(cli["CLs_obs"], rel=1e-4, abs=1e-10)
+    assert 0.0 < cli["CLs_obs"] < 1.0
+
+
+def _expected_and_logpdf(spec: dict, values: dict) -> tuple[np.ndarray, float]:
+    ws = pyhf.Workspace(spec)
+    model = ws.model()
+    pars = np.array([values[name] for name in model.config.par_order])
+    return np.asarray(model.expected_data(pars)), float(model.logpdf(pars, ws.data(model))[0])
+
+
+@pytest.mark.parametrize(("folder", "patch"), [("darwin_scalar-universal", None),
+                                               ("lz-ws2022_lq-s1_tau", "m_2000_lambda_3")])
+def test_pyhf_xml2json_of_committed_export_at_random_points(folder, patch, tmp_path):
+    here = WORKSPACES / folder
+    spec = _json(here / "workspace.json") if patch is None else \
+        apply_patch(_json(here / "BkgOnly.json"), _json(here / "patchset.json"), patch)
+    export_histfactory(spec, tmp_path / "xml")
+    top = tmp_path / "xml" / "FitConfig.xml"
+    _pyhf_cli(["xml2json", str(top), "--basedir", str(top.parent), "--output-file", str(tmp_path / "back.json")])
+    back = _json(tmp_path / "back.json")
+    names = pyhf.Workspace(spec).model().config.par_order
+    rng = np.random.default_rng(2024)
+    for _ in range(4):
+        point = {n: rng.uniform(-1.8, 1.8) for n in names}
+        point["mu"] = rng.uniform(0.0, 2.0)
+        ours, theirs = _expected_and_logpdf(spec, point), _expected_and_logpdf(back, point)
+        np.testing.assert_allclose(theirs[0], ours[0], rtol=1e-9, atol=0)
+        assert theirs[1] == pytest.approx(ours[1], rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def ours_cli():
+    from cevns_stats.cli import _register, cli
+
+    _register()
+    return cli
+
+
+@pytest.fixture(scope="module")
+def combined_vector(tmp_path_factory, ours_cli):
+    """Committed Pb, Xe (DARWIN), Ar (ARGO) vector-minimal at ε = −0.02, combined with `cevns-stats combine`."""
+    tmp = tmp_path_factory.mktemp("combine")
+    files = []
+    for folder in ("lead-future_vector-minimal", "darwin_vector-minimal", "argo_vector-minimal"):
+        here = WORKSPACES / folder
+        spec = apply_patch(_json(here / "BkgOnly.json"), _json(here / "patchset.json"), "eps_m0p02")
+        files.append(tmp / f"{folder}.json")
+        files[-1].write_text(json.dumps(spec))
+    out = tmp / "combined.json"
+    # μ's upper bound (where every rate stays ≥ 0) differs per detector, so the plain outer join refuses the
+    # measurement; "left outer" keeps the first file's μ config: lead's, the smallest upper bound, so no rate
+    # of any detector goes negative inside the combined bounds.
+    plain = CliRunner().invoke(ours_cli, ["combine", *map(str, files), "--output", str(out)], catch_exceptions=False)
+    assert plain.exit_code == 1 and "incompatible parameter configs: ['mu']" in plain.output and not out.exists()
+    joined = CliRunner().invoke(ours_cli, ["combine", *map(str, files), "--join", "left outer", "--output", str(out)],
+                                catch_exceptions=False)
+    assert joined.exit_code == 0, joined.output
+    return [_json(f) for f in files], _json(out)
+
+
+def _asimov_discovery_z(spec: dict, signal: dict) -> float:
+    model = pyhf.Workspace(spec).model()
+    data = np.concatenate([signal[c] for c in model.config.channels] + [model.config.auxdata])
+    return float(norm.isf(pyhf.infer.hypotest(0.0, data, model, test_stat="q0")))
+
+
+def test_committed_combination_has_one_8b_nuisance_and_more_significance(combined_vector):
+    singles, combined = combined_vector
+    model = pyhf.Workspace(combined).model()
+    assert sorted(model.config.channels) == ["argo", "darwin", "lead-future"]
+    assert model.config.par_order.count("nu_flux_8B") == 1 and model.config.param_set("nu_flux_8B").n_parameters == 1
+    mu_bounds = [pyhf.Workspace(s).model().config.suggested_bounds()[0][1] for s in singles]
+    assert model.config.suggested_bounds()[model.config.poi_index][1] == min(mu_bounds)
+    signal = {}  # Asimov data at the grid point (μ = 1), per detector channel
+    for spec in singles:
+        m = pyhf.Workspace(spec).model()
+        init = m.config.suggested_init()
+        init[m.config.poi_index] = 1.0
+        signal[m.config.channels[0]] = np.asarray(m.expected_actualdata(init))
+    z_single = [_asimov_discovery_z(spec, signal) for spec in singles]
+    z_combined = _asimov_discovery_z(combined, signal)
+    assert all(z > 0 for z in z_single)
+    assert z_combined >= max(z_single) - 1e-6
+
+
+def _corrupt(kind: str, spec: dict) -> str:
+    spec = json.loads(json.dumps(spec))
+    if kind == "malformed":
+        return json.dumps(spec)[:-20]
+    if kind == "missing-channel":
+        spec["channels"] = spec["channels"][1:] if len(spec["channels"]) > 1 else []
+    if kind == "missing-modifier":
+        sample = spec["channels"][0]["samples"][0]
+        sample["modifiers"] = [m for m in sample["modifiers"] if not m["name"].startswith("nu_flux_")]
+    return json.dumps(spec)
+
+
+@pytest.mark.parametrize(("kind", "message"), [("malformed", "cannot read a JSON workspace"),
+                                               ("missing-channel", "no channels"),
+                                               ("missing-modifier", "lacks its flux nuisance")])
+def test_combine_cli_rejects_bad_committed_derivatives_and_writes_nothing(kind, message, tmp_path, ours_cli):
+    good = WORKSPACES / "darwin_scalar-universal" / "workspace.json"
+    bad = tmp_path / "bad.json"
+    bad.write_text(_corrupt(kind, _json(good)))
+    out = tmp_path / "out.json"
+    args = ["combine", str(good), str(bad), "--output", str(out)]
+    if kind == "malformed":  # the installed script: one line on stderr, no traceback
+        run = subprocess.run([CEVNS, *args], capture_output=True, text=True)
+        code, text = run.returncode, run.stderr + run.stdout
+        assert "Traceback" not in run.stderr
+    else:  # in process; an uncaught exception would fail the test
+        result = CliRunner().invoke(ours_cli, args, catch_exceptions=False)
+        code, text = result.exit_code, result.output
+    assert code == 1 and message in text and len(text.strip().splitlines()) == 1
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
