@@ -32,7 +32,7 @@ import pyhf
 
 from .errors import WorkspaceError
 
-__all__ = ["build_workspace", "validate_workspace", "combine_workspaces", "set_eps", "default_eps_ref", "eps_ref_of",
+__all__ = ["build_workspace", "validate_workspace", "set_eps", "default_eps_ref", "eps_ref_of",
            "load_workspace", "format_value", "flux_parameter_configs", "template_list", "channel_names",
            "check_uncertainties", "observation", "flux_sample", "MEASUREMENT_PREFIX", "FORMS", "FLUX_MODIFIERS"]
 
@@ -356,43 +356,6 @@ def validate_workspace(spec, *, allow_missing_poi: bool = False, conventions: bo
         _check_flux_modifiers(ws)
     _check_measurements(ws, allow_missing_poi)
     return ws
-
-
-def _check_cevns_measurements(workspaces) -> None:
-    names = {m["name"] for ws in workspaces for m in ws["measurements"] if m["name"].startswith(MEASUREMENT_PREFIX)}
-    if len(names) > 1:
-        msg = (f"cannot combine cevns-stats workspaces of different forms or eps_ref ({sorted(names)}): the NSI "
-               "parameters would mean different things per channel; rebuild them with the same form and eps_ref")
-        raise WorkspaceError(msg)
-
-
-def combine_workspaces(specs, *, join: str = "outer", merge_channels: bool = False) -> dict:
-    """Combine workspaces with ``pyhf.Workspace.combine`` (left to right); returns the combined spec.
-
-    Identically named parameters (``nu_flux_8B``, ``mu``, ``nsi_lin``) become one parameter. Measurements
-    with the same name are merged by pyhf (their POIs must agree and same-named parameter configs must be
-    identical, e.g. the same ε in linear form); differently named ones are all kept (choose one with
-    ``measurement_name``). cevns-stats workspaces must share form and ε_ref. Channel names must differ
-    (``join="outer"``); external pyhf workspaces are accepted.
-
-    Raises:
-        WorkspaceError: fewer than two workspaces, an invalid one, or an incompatible combination.
-    """
-    if len(specs) < 2:
-        msg = f"combine needs at least two workspaces, got {len(specs)}"
-        raise WorkspaceError(msg)
-    workspaces = [validate_workspace(s, allow_missing_poi=True) for s in specs]
-    _check_cevns_measurements(workspaces)
-    combined = workspaces[0]
-    try:
-        for ws in workspaces[1:]:
-            combined = pyhf.Workspace.combine(combined, ws, join=join, merge_channels=merge_channels)
-    except Exception as err:  # InvalidWorkspaceOperation, ValueError for a bad join
-        msg = f"cannot combine the workspaces: {err}"
-        raise WorkspaceError(msg) from None
-    spec = json.loads(json.dumps(combined))
-    validate_workspace(spec, allow_missing_poi=True)
-    return spec
 
 
 def __dir__() -> list[str]:

@@ -15,7 +15,8 @@ from scipy.stats import norm
 from cevns_stats.errors import WorkspaceError
 from cevns_stats.histfactory import export_histfactory, import_histfactory, roundtrip_histfactory
 from cevns_stats.templates import TemplateSet
-from cevns_stats.workspace import (build_workspace, combine_workspaces, default_eps_ref, eps_ref_of, format_value,
+from cevns_stats.combination import combine_workspaces
+from cevns_stats.workspace import (build_workspace, default_eps_ref, eps_ref_of, format_value,
                                    set_eps, validate_workspace)
 
 PYHF = str(Path(sys.executable).with_name("pyhf"))
@@ -244,3 +245,17 @@ def test_cabinetry_fits_our_workspace():
     fitted = dict(zip(result.labels, result.bestfit))
     assert fitted["mu"] == pytest.approx(1.0, abs=1e-3) and abs(fitted["nu_flux_8B"]) < 1e-3
     assert 0 < result.uncertainty[result.labels.index("mu")] < 1.0
+
+
+def test_combination_intersects_differing_parameter_bounds():
+    xe, ar = make_templates("xenon", interference=False), make_templates("argon", interference=False)
+    specs = [build_workspace(ts, form="scalar", eps_ref=0.1) for ts in (xe, ar)]
+    for spec, hi in zip(specs, (7.0, 3.0)):
+        pars = spec["measurements"][0]["config"]["parameters"]
+        pars[:] = [p for p in pars if p["name"] != "mu"] + [{"name": "mu", "bounds": [[0.0, hi]]}]
+    combined = pyhf.Workspace(combine_workspaces(specs))
+    model = combined.model()
+    assert model.config.suggested_bounds()[model.config.poi_index] == [0.0, 3.0]
+    specs[1]["measurements"][0]["config"]["parameters"][-1]["bounds"] = [[8.0, 9.0]]
+    with pytest.raises(WorkspaceError, match="do not overlap"):
+        combine_workspaces(specs)

@@ -127,7 +127,8 @@ def workspace_command(output_dir, **kw):
 @click.option("--merge-channels", is_flag=True, help="Merge same-named channels (outer joins only).")
 def combine_command(workspaces, output_file, join, merge_channels):
     """Combine pyhf workspaces (ours or external); same-named nuisances become one parameter."""
-    from ..workspace import combine_workspaces, load_workspace
+    from ..combination import combine_workspaces
+    from ..workspace import load_workspace
 
     if len(workspaces) < 2:
         raise click.BadParameter("give at least two workspace files", param_hint="WORKSPACES")
