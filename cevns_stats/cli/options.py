@@ -58,11 +58,18 @@ def detector_options(func):
     return func
 
 
-def model_options(func):
-    """--model with --eps, --flavour, --quark, --scalar-charge, --kappa, --lq-mass, --lq-coupling."""
+def model_options(func=None, *, eps_option=None):
+    """--model with --eps, --flavour, --quark, --scalar-charge, --kappa, --lq-mass, --lq-coupling.
+
+    ``eps_option`` replaces the single-value ``--eps`` (e.g. by the range of ``cevns-stats reach``).
+    """
+    if func is None:
+        return functools.partial(model_options, eps_option=eps_option)
+    eps = eps_option or click.option("--eps", type=FINITE_FLOAT, default=0.0, show_default=True,
+                                     help="NSI coupling ε.")
     options = [
         click.option("--model", type=click.Choice(MODEL_NAMES), default=None, help="New-physics model."),
-        click.option("--eps", type=FINITE_FLOAT, default=0.0, show_default=True, help="NSI coupling ε."),
+        eps,
         click.option("--flavour", type=click.Choice(["e", "mu", "tau"]), default="mu", show_default=True),
         click.option("--quark", type=click.Choice(["u", "d", "s"]), default=None, help="Quark (default d)."),
         click.option("--scalar-charge", type=click.Choice(["cerdeno2016", "nucleon-ff"]), default="cerdeno2016",

@@ -72,10 +72,9 @@ class LogRange(click.ParamType):
 
 def _reach_model_options(func):
     """The shared model options, with --eps replaced by the scanned range."""
-    func = model_options(func)
-    func.__click_params__ = [p for p in func.__click_params__ if p.name != "eps"]
-    return click.option("--eps", "eps_values", type=LogRange(positive=False), required=True,
-                        help="Injected ε range LO:HI:N (|ε| log-spaced; negative for ε < 0 of signed models).")(func)
+    eps = click.option("--eps", "eps_values", type=LogRange(positive=False), required=True,
+                       help="Injected ε range LO:HI:N (|ε| log-spaced; negative for ε < 0 of signed models).")
+    return model_options(func, eps_option=eps)
 
 
 def _check_usage(kw, toys, asimov, scheduler, workers) -> int:
