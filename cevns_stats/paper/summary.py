@@ -44,7 +44,7 @@ def _lq_table(lq: dict) -> list[str]:
             "| experiment | bound | exposure [t·yr] | λ(1 TeV), ν_μ | λ(1 TeV), ν_τ |", "|---|---|---|---|---|"]
     for experiment, flavours in lq.items():
         for mu, tau in zip(flavours["mu"], flavours["tau"]):
-            rows.append(f"| {experiment} | {mu['label']} | {_fmt(mu['exposure_tonne_year'])} | "
+            rows.append(f"| {experiment} | {mu['label'].replace('$^8$B', '⁸B')} | {_fmt(mu['exposure_tonne_year'])} | "
                         f"{_fmt(mu['lambda_at_1TeV'])} | {_fmt(tau['lambda_at_1TeV'])} |")
     return rows
 
