@@ -41,7 +41,7 @@ from ..errors import FitError, InvalidInput, UnknownName
 from ..fluxes.catalogue import get_channels
 from ..inference.engine import CompiledModel
 from ..inference.fit import fit_batch
-from ..interactions import leptoquark_epsilon, make_model
+from ..interactions import leptoquark_epsilon, make_model  # noqa: F401  (used by the doctest)
 from ..nuclei import get_target
 from ..rates import rate_components, unit_rates
 from ..templates import TemplateSet, build_templates

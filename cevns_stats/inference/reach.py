@@ -264,7 +264,7 @@ def crossing(eps, z, level: float) -> float:
 
     Example:
         >>> round(crossing([0.01, 0.1, 1.0], [1.0, 3.0, 9.0], 5.0), 4)
-        0.1778
+        0.2154
     """
     eps, z = np.asarray(eps, dtype=float), np.asarray(z, dtype=float)
     good = np.isfinite(z)

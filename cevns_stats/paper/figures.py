@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..plot_lq import BoundCurve, plot_lq_limits
-from ..plotting import save_figure
 
-__all__ = ["reach_figure", "lq_figure", "save_figure", "PANEL_TITLES"]
+__all__ = ["reach_figure", "lq_figure", "PANEL_TITLES"]
 
 PANEL_TITLES = {
     "scalar-universal": "scalar, flavour-universal",

@@ -23,7 +23,7 @@ from .lq_study import FLAVOURS, lq_results
 from .reach_study import target_reach
 from .summary import summary_markdown
 
-__all__ = ["compute_results", "draw_figures", "write_outputs", "run_paper", "FIGURE3_SCALAR_EPS"]
+__all__ = ["compute_results", "write_outputs", "run_paper", "FIGURE3_SCALAR_EPS"]
 
 #: ε of the scalar-universal spectrum drawn in Fig. 3 (an illustration, not a fitted value).
 FIGURE3_SCALAR_EPS = 0.05
