@@ -1,5 +1,5 @@
 """``python -m cevns_stats`` runs the command line."""
 
-from .cli import main
+from cevns_stats.cli import main
 
 main()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 __all__ = [
     "CevnsError",
-    "InvalidInput",
-    "UnknownName",
-    "TableError",
-    "WorkspaceError",
     "FitError",
+    "InvalidInput",
+    "TableError",
+    "UnknownName",
+    "WorkspaceError",
 ]
 
 

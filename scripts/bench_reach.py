@@ -24,10 +24,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cevns_stats.detector import make_detector  # noqa: E402
-from cevns_stats.fluxes.catalogue import get_channels  # noqa: E402
-from cevns_stats.inference.reach import reach_grid, reach_setup  # noqa: E402
-from cevns_stats.interactions import make_model  # noqa: E402
+from cevns_stats.detector.presets import make_detector  # noqa: E402
+from cevns_stats.experiments.projections import reach_setup  # noqa: E402
+from cevns_stats.inference.reach import reach_grid  # noqa: E402
+from cevns_stats.physics.fluxes.catalogue import get_channels  # noqa: E402
+from cevns_stats.physics.interactions import make_model  # noqa: E402
 
 
 def main(argv=None) -> dict:
@@ -40,24 +41,36 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    setup = reach_setup(make_detector("xenon", threshold_keV=1.0), get_channels(None),
-                        make_model("scalar-universal"), preset="xenon")
+    setup = reach_setup(
+        make_detector("xenon", threshold_keV=1.0),
+        get_channels(None),
+        make_model("scalar-universal"),
+        preset="xenon",
+    )
     setup_s = time.perf_counter() - start
     exposures, eps = np.geomspace(0.1, 1e4, args.exposures), np.geomspace(1e-3, 1e-1, args.eps)
     start = time.perf_counter()
     result = reach_grid(setup, exposures, eps, n_toys=args.toys, seed=args.seed)
     panel_s = time.perf_counter() - start
     n_points = exposures.size * eps.size
-    report = {"panel_s": panel_s, "setup_s": setup_s, "n_points": n_points, "n_toys": args.toys,
-              "per_toy_s": panel_s / (n_points * args.toys), "n_failed_fits": int(result.n_failed.sum()),
-              "contour_3sigma_eps_at_100_tyr": float(np.interp(2.0, np.log10(exposures), result.contours()[3.0])),
-              "cpu_count": os.cpu_count()}
+    report = {
+        "panel_s": panel_s,
+        "setup_s": setup_s,
+        "n_points": n_points,
+        "n_toys": args.toys,
+        "per_toy_s": panel_s / (n_points * args.toys),
+        "n_failed_fits": int(result.n_failed.sum()),
+        "contour_3sigma_eps_at_100_tyr": float(np.interp(2.0, np.log10(exposures), result.contours()[3.0])),
+        "cpu_count": os.cpu_count(),
+    }
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:
-        print(f"panel: {n_points} points × {args.toys} toys in {panel_s:.1f} s "
-              f"({report['per_toy_s'] * 1e6:.0f} µs per toy, {report['n_failed_fits']} failed fits); "
-              f"templates {setup_s:.1f} s")
+        print(
+            f"panel: {n_points} points × {args.toys} toys in {panel_s:.1f} s "
+            f"({report['per_toy_s'] * 1e6:.0f} µs per toy, {report['n_failed_fits']} failed fits); "
+            f"templates {setup_s:.1f} s"
+        )
     return report
 
 

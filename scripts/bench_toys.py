@@ -40,7 +40,11 @@ def benchmark_workspace(n_flux: int = 15, n_bins: int = 40, seed: int = 7) -> di
     for k in range(n_flux):
         shape = np.exp(-np.linspace(0.0, rng.uniform(0.5, 8.0), n_bins))
         sm = 10 ** rng.uniform(-2, 2.5) * shape / shape.max() + 1e-3
-        normsys = {"name": f"nu_flux_{k}", "type": "normsys", "data": {"hi": 1 + sigmas[k], "lo": 1 - sigmas[k]}}
+        normsys = {
+            "name": f"nu_flux_{k}",
+            "type": "normsys",
+            "data": {"hi": 1 + sigmas[k], "lo": 1 - sigmas[k]},
+        }
         samples.append({"name": f"SM_{k}", "data": list(sm), "modifiers": [normsys]})
         mods = [{"name": "mu", "type": "normfactor", "data": None}, normsys]
         nsi = 0.1 * sm * np.linspace(2.0, 0.0, n_bins)  # NSI enhances low recoil energies
@@ -61,7 +65,9 @@ def time_pyhf(model: CompiledModel, truth: np.ndarray, n_toys: int) -> float:
     start = time.perf_counter()
     with warnings.catch_warnings():  # pyhf divides CLsb/CLb, which is 0/0 for q0 toys far in the tail
         warnings.simplefilter("ignore", RuntimeWarning)
-        pyhf.infer.hypotest(0.0, data, ref, test_stat="q0", calctype="toybased", ntoys=n_toys, track_progress=False)
+        pyhf.infer.hypotest(
+            0.0, data, ref, test_stat="q0", calctype="toybased", ntoys=n_toys, track_progress=False
+        )
     return (time.perf_counter() - start) / (2 * n_toys)
 
 
@@ -69,10 +75,16 @@ def pyhf_q0(model: CompiledModel, data_main: np.ndarray, data_aux: np.ndarray) -
     """pyhf's q0 (test_statistics.q0, scipy SLSQP) on each given toy."""
     cfg = model.pyhf_model.config
     init, bounds, fixed = cfg.suggested_init(), cfg.suggested_bounds(), cfg.suggested_fixed()
-    return np.array([
-        float(pyhf.infer.test_statistics.q0(0.0, np.concatenate([m, a]), model.pyhf_model, init, bounds, fixed))
-        for m, a in zip(data_main, data_aux)
-    ])
+    return np.array(
+        [
+            float(
+                pyhf.infer.test_statistics.q0(
+                    0.0, np.concatenate([m, a]), model.pyhf_model, init, bounds, fixed
+                )
+            )
+            for m, a in zip(data_main, data_aux)
+        ]
+    )
 
 
 def main(argv=None) -> dict:
@@ -112,9 +124,13 @@ def main(argv=None) -> dict:
         print(json.dumps(report, sort_keys=True))
     else:
         print(f"workspace: {model.n_pars} parameters, {model.n_bins} bins")
-        print(f"ours : {ours * 1e6:9.1f} µs per toy ({args.n_toys} toys, {report['ours_failed_fits']} not converged)")
+        print(
+            f"ours : {ours * 1e6:9.1f} µs per toy ({args.n_toys} toys, {report['ours_failed_fits']} not converged)"
+        )
         print(f"pyhf : {theirs * 1e3:9.1f} ms per toy ({2 * args.pyhf_toys} toys, hypotest toybased q0)")
-        print(f"speed-up: {report['speedup']:.0f}x;  max |Δq0| on {n_check} shared toys: {report['max_abs_dq0_vs_pyhf_first_toys']:.2e}")
+        print(
+            f"speed-up: {report['speedup']:.0f}x;  max |Δq0| on {n_check} shared toys: {report['max_abs_dq0_vs_pyhf_first_toys']:.2e}"
+        )
     return report
 
 

@@ -33,7 +33,7 @@ Z_90 = 1.2815515655446004  # one-sided 90 % Gaussian quantile
 
 def efficiency_function(data: Path, use_table: bool):
     if not use_table:
-        from cevns_stats.efficiency import LZ_WS2022_EFFICIENCY
+        from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 
         return LZ_WS2022_EFFICIENCY
     table = load_reference_table(data / "lz_ws2022" / "Fig2_NRefficiency.txt")
@@ -42,8 +42,9 @@ def efficiency_function(data: Path, use_table: bool):
 
 def events_needed(masses, median_cm2, efficiency, window_keV):
     """N(m): the recast's events at LZ's median cross section."""
-    one_event_cm2 = lz.wimp_sensitivity_cm2(masses, efficiency=efficiency, signal_events_90cl=1.0,
-                                            window_keV=window_keV)
+    one_event_cm2 = lz.wimp_sensitivity_cm2(
+        masses, efficiency=efficiency, signal_events_90cl=1.0, window_keV=window_keV
+    )
     return median_cm2 / one_event_cm2
 
 
@@ -65,8 +66,11 @@ def report(masses, needed, n_fit, label):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--table-efficiency", action="store_true",
-                        help="interpolate LZ's efficiency table instead of the package parametrisation")
+    parser.add_argument(
+        "--table-efficiency",
+        action="store_true",
+        help="interpolate LZ's efficiency table instead of the package parametrisation",
+    )
     args = parser.parse_args()
     table = load_reference_table(args.data / "lz_ws2022" / "Fig5_SpinIndependentLimitandSensitivity.txt")
     masses, median_cm2 = table[:, 0], table[:, 4]
@@ -85,8 +89,10 @@ def main() -> None:
     print("  per mass (recast/LZ - 1 with the fitted N):")
     print("  " + " ".join(f"{m:g}:{d:+.2f}" for m, d in zip(masses, deviation)))
     background = n_fit**2 / Z_90**2 - n_fit
-    print(f"\nbackground-free Poisson 90% CL: {lz.POISSON_BACKGROUND_FREE_90CL:.3f} events; "
-          f"fitted {n_fit:.3f} = asymptotic median limit with b = {background:.2f} background events")
+    print(
+        f"\nbackground-free Poisson 90% CL: {lz.POISSON_BACKGROUND_FREE_90CL:.3f} events; "
+        f"fitted {n_fit:.3f} = asymptotic median limit with b = {background:.2f} background events"
+    )
 
 
 if __name__ == "__main__":

@@ -28,10 +28,12 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cevns_stats.efficiency import LogisticRiseEfficiency, TanhEfficiency  # noqa: E402
-from cevns_stats.tables import read_table  # noqa: E402
+from cevns_stats.detector.efficiency import LogisticRiseEfficiency, TanhEfficiency
+from cevns_stats.physics.tables import read_table
 
-DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "lz_ws2022" / "Fig2_NRefficiency.txt"
+DEFAULT_TABLE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "lz_ws2022" / "Fig2_NRefficiency.txt"
+)
 
 #: Fit range of the tanh [keV] and the up-weighted ⁸B window [keV] with its residual weight.
 TANH_FIT_MAX_KEV = 40.0
@@ -100,14 +102,26 @@ def main(path: Path = DEFAULT_TABLE) -> None:
     print(f"TANH_STEEPNESS_B_PER_KEV = {b:.4f}")
     print(f"TANH_LZ_FIT_THRESHOLD_KEV = {threshold:.3f}")
     print(f"  RMS residual 0-{TANH_FIT_MAX_KEV:g} keV: {_rms(tanh_residuals):.4f}; ", end="")
-    print(f"1-6 keV: {_rms(tanh_residuals[in_window]):.4f}; max |residual| {np.abs(tanh_residuals).max():.4f}")
+    print(
+        f"1-6 keV: {_rms(tanh_residuals[in_window]):.4f}; max |residual| {np.abs(tanh_residuals).max():.4f}"
+    )
     params, lz_residuals = fit_lz_parametrisation(energy, efficiency)
-    names = ("plateau", "onset_keV", "centre_keV", "log_width", "asymmetry", "rolloff_keV", "rolloff_width_keV")
+    names = (
+        "plateau",
+        "onset_keV",
+        "centre_keV",
+        "log_width",
+        "asymmetry",
+        "rolloff_keV",
+        "rolloff_width_keV",
+    )
     print("LZ_WS2022_EFFICIENCY = LogisticRiseEfficiency(")
     for name, value in zip(names, params):
         print(f"    {name}={value:.4g},")
     print(")")
-    print(f"  max |residual| {np.abs(lz_residuals).max():.4f}, RMS {_rms(lz_residuals):.4f} over {energy.size} points")
+    print(
+        f"  max |residual| {np.abs(lz_residuals).max():.4f}, RMS {_rms(lz_residuals):.4f} over {energy.size} points"
+    )
 
 
 if __name__ == "__main__":

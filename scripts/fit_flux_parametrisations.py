@@ -28,11 +28,15 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cevns_stats.fluxes import atmospheric, solar_8b  # noqa: E402
+from cevns_stats.physics.fluxes import atmospheric, solar_8b
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-ATMOSPHERIC_FILES = {"nue": "AtmNu_e.txt", "nuebar": "AtmNu_ebar.txt", "numu": "AtmNu_mu.txt",
-                     "numubar": "AtmNu_mubar.txt"}
+ATMOSPHERIC_FILES = {
+    "nue": "AtmNu_e.txt",
+    "nuebar": "AtmNu_ebar.txt",
+    "numu": "AtmNu_mu.txt",
+    "numubar": "AtmNu_mubar.txt",
+}
 #: Energy where the CEvNS yield per neutrino stops growing as E² (form-factor saturation) [MeV].
 FORM_FACTOR_SCALE_MeV = 50.0
 #: Quadrature grids for the normalisation inside the objectives (points).
@@ -96,8 +100,13 @@ def fit_all(data_dir: Path) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA,
-                        help="reference data folder (default: ../shared/data beside the project root)")
+    parser.add_argument(
+        "data_dir",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="reference data folder (default: ../shared/data beside the project root)",
+    )
     results = fit_all(parser.parse_args(argv).data_dir)
     b8 = results.pop("8B")
     names = ("B8_EDGE_MeV", "B8_EDGE_WIDTH_MeV", "B8_EDGE_POWER", "B8_LOW_ENERGY_POWER", "B8_SLOPE_per_MeV")

@@ -1,4 +1,4 @@
-"""Fit the compact solar-profile parametrisation used by ``cevns_stats.oscillation`` (PHYSICS.md §8).
+"""Fit the compact solar-profile parametrisation used by ``cevns_stats.physics.oscillation`` (PHYSICS.md §8).
 
 Reads the B16-GS98 profile table (Vinyoles et al. 2017, arXiv:1611.09867; the copy in
 ``../shared/data/solar/nudistr_b16_gs98.dat``) and fits
@@ -23,8 +23,8 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cevns_stats import oscillation  # noqa: E402
-from cevns_stats.constants import MSW_BETA_COEFFICIENT  # noqa: E402
+from cevns_stats.physics import oscillation
+from cevns_stats.physics.constants import MSW_BETA_COEFFICIENT
 
 TABLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "solar" / "nudistr_b16_gs98.dat"
 DENSITY_DEGREE = 6

@@ -14,15 +14,39 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_cli(args, tmp_path=None):
     """Run ``python -m cevns_stats`` in a subprocess (like the console script): (code, stdout, stderr)."""
-    proc = subprocess.run([sys.executable, "-m", "cevns_stats", *args], capture_output=True, text=True,
-                          cwd=tmp_path or ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
-                                                     "MPLBACKEND": "Agg", "HOME": str(tmp_path or ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "cevns_stats", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path or ROOT,
+        env={
+            "PYTHONPATH": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+            "MPLBACKEND": "Agg",
+            "HOME": str(tmp_path or ROOT),
+        },
+        check=False,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
 def test_rates_json_contract_b8_xenon():
-    code, out, err = run_cli(["rates", "--target", "xenon", "--threshold", "1", "--efficiency", "step",
-                              "--resolution", "0", "--exposure", "1", "--json"])
+    code, out, err = run_cli(
+        [
+            "rates",
+            "--target",
+            "xenon",
+            "--threshold",
+            "1",
+            "--efficiency",
+            "step",
+            "--resolution",
+            "0",
+            "--exposure",
+            "1",
+            "--json",
+        ]
+    )
     assert code == 0, err
     result = json.loads(out)
     assert {"target", "exposure_tonne_year", "threshold_keV", "channels", "total_events"} <= set(result)
@@ -36,13 +60,31 @@ def test_rates_json_contract_b8_xenon():
 
 
 def test_rates_nsi_fields():
-    code, out, err = run_cli(["rates", "--target", "xenon", "--exposure", "1", "--model", "lq-s1",
-                              "--lq-mass", "1000", "--lq-coupling", "1", "--flavour", "mu", "--json"])
+    code, out, err = run_cli(
+        [
+            "rates",
+            "--target",
+            "xenon",
+            "--exposure",
+            "1",
+            "--model",
+            "lq-s1",
+            "--lq-mass",
+            "1000",
+            "--lq-coupling",
+            "1",
+            "--flavour",
+            "mu",
+            "--json",
+        ]
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result["total_nsi_events"] > 0  # constructive: an excess
     assert all("nsi_events" in row for row in result["channels"].values())
-    assert result["total_nsi_events"] == pytest.approx(sum(r["nsi_events"] for r in result["channels"].values()))
+    assert result["total_nsi_events"] == pytest.approx(
+        sum(r["nsi_events"] for r in result["channels"].values())
+    )
 
 
 def test_rates_table_and_plot(tmp_path):
@@ -53,16 +95,24 @@ def test_rates_table_and_plot(tmp_path):
     assert plot.stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("args", [
-    ["rates", "--exposure", "0"], ["rates", "--exposure", "-1"], ["rates", "--exposure", "nan"],
-    ["rates", "--target", "unobtainium"], ["rates", "--channels", "8B,bogus"],
-    ["rates", "--threshold", "1e9", "--efficiency", "step"], ["rates", "--efficiency", "wobbly"],
-    ["rates", "--threshold", "nan"], ["rates", "--model", "lq-s1", "--lq-mass", "0"],
-    ["rates", "--model", "vector-universal", "--eps", "inf"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rates", "--exposure", "0"],
+        ["rates", "--exposure", "-1"],
+        ["rates", "--exposure", "nan"],
+        ["rates", "--target", "unobtainium"],
+        ["rates", "--channels", "8B,bogus"],
+        ["rates", "--threshold", "1e9", "--efficiency", "step"],
+        ["rates", "--efficiency", "wobbly"],
+        ["rates", "--threshold", "nan"],
+        ["rates", "--model", "lq-s1", "--lq-mass", "0"],
+        ["rates", "--model", "vector-universal", "--eps", "inf"],
+    ],
+)
 def test_bad_input_one_line_no_traceback(args, tmp_path):
     plot = tmp_path / "out.png"
-    code, out, err = run_cli([*args, "--plot", str(plot)], tmp_path)
+    code, _out, err = run_cli([*args, "--plot", str(plot)], tmp_path)
     assert code != 0
     assert "Traceback" not in err
     assert err.strip() and len([ln for ln in err.strip().splitlines() if ln.startswith("Error")]) == 1
@@ -89,8 +139,11 @@ def test_version_in_process(capsys):
 
 
 def test_plot_commands(tmp_path):
-    for command in (["plot-fluxes"], ["plot-efficiency"], ["plot-spectrum", "--model", "scalar-universal",
-                                                          "--eps", "0.01"]):
+    for command in (
+        ["plot-fluxes"],
+        ["plot-efficiency"],
+        ["plot-spectrum", "--model", "scalar-universal", "--eps", "0.01"],
+    ):
         out = tmp_path / f"{command[0]}.pdf"
         code, _, err = run_cli([*command, "--output", str(out)], tmp_path)
         assert code == 0, err

@@ -7,9 +7,14 @@ import numpy as np
 import pyhf
 import pytest
 
-from cevns_stats.outputs import (TEMPLATE_SPECS, WORKSPACE_SPECS, build_template_set, build_workspace_files,
-                                 rounded_digest)
-from cevns_stats.templates import read_templates
+from cevns_stats.likelihood.outputs import (
+    TEMPLATE_SPECS,
+    WORKSPACE_SPECS,
+    build_template_set,
+    build_workspace_files,
+    rounded_digest,
+)
+from cevns_stats.likelihood.templates import read_templates
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +40,10 @@ def test_committed_workspaces_equal_fresh_build(spec):
             if name == "patchset.json":  # the BkgOnly sha256 is of unrounded floats: checked by pyhf verify
                 # PatchSet.verify returns None and raises PatchSetVerificationError on a digest mismatch
                 pyhf.PatchSet(committed).verify(
-                    pyhf.Workspace(json.loads((ROOT / "workspaces" / spec.directory / "BkgOnly.json").read_text())))
+                    pyhf.Workspace(
+                        json.loads((ROOT / "workspaces" / spec.directory / "BkgOnly.json").read_text())
+                    )
+                )
                 committed, content = _without_digests(committed), _without_digests(content)
             assert rounded_digest(committed) == rounded_digest(content), f"{spec.directory}/{name} is stale"
 

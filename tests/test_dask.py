@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from cevns_stats.detector import make_detector
+from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
-from cevns_stats.fluxes.catalogue import get_channels
+from cevns_stats.experiments.projections import reach_setup
 from cevns_stats.inference.distributed import dask_client, map_tasks
-from cevns_stats.inference.reach import reach_grid, reach_setup
-from cevns_stats.interactions import make_model
+from cevns_stats.inference.reach import reach_grid
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import make_model
 
 
 def _square(shared, task):
@@ -30,8 +31,12 @@ def test_bad_cluster_options():
 
 def test_local_cluster_matches_in_process():
     pytest.importorskip("dask.distributed")
-    setup = reach_setup(make_detector("xenon", threshold_keV=2.0), get_channels(None),
-                        make_model("vector-universal"), preset="xenon")
+    setup = reach_setup(
+        make_detector("xenon", threshold_keV=2.0),
+        get_channels(None),
+        make_model("vector-universal"),
+        preset="xenon",
+    )
     grid = ([3.0, 30.0, 300.0], [0.02, 0.08])
     local = reach_grid(setup, *grid, n_toys=40, seed=21, with_asimov=True)
     with dask_client(workers=2) as client:

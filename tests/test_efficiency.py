@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from conftest import load_reference_table
 
-from cevns_stats import efficiency as eff
+from cevns_stats.detector import efficiency as eff
 from cevns_stats.errors import InvalidInput, TableError
-from cevns_stats.nuclei import helm_form_factor, momentum_transfer_fm_inv, single_isotope
+from cevns_stats.physics.nuclei import helm_form_factor, momentum_transfer_fm_inv, single_isotope
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fit_efficiency.py"
 
@@ -172,7 +172,7 @@ def test_table_efficiency_arrays_are_read_only():
 def test_table_efficiency_rejects_bad_tables(tmp_path, text):
     path = tmp_path / "bad_eff.txt"
     path.write_text(text)
-    with pytest.raises(TableError, match="bad_eff.txt"):
+    with pytest.raises(TableError, match=r"bad_eff\.txt"):
         eff.TableEfficiency.from_file(path)
 
 

@@ -23,8 +23,11 @@ def _flux_uncertainties(n_flux: int, rng) -> np.ndarray:
 
 def _sys(name: str, sigma: float, data: np.ndarray, histo: bool) -> dict:
     if histo:
-        return {"name": name, "type": "histosys",
-                "data": {"hi_data": list((1 + sigma) * data), "lo_data": list((1 - sigma) * data)}}
+        return {
+            "name": name,
+            "type": "histosys",
+            "data": {"hi_data": list((1 + sigma) * data), "lo_data": list((1 - sigma) * data)},
+        }
     return {"name": name, "type": "normsys", "data": {"hi": 1 + sigma, "lo": 1 - sigma}}
 
 
@@ -38,8 +41,10 @@ def _samples(kind: str, n_flux: int, n_bins: int, rng, histo: bool) -> list:
         if k % 3:
             continue
         tilt = np.linspace(2.0, 0.0, n_bins)  # NSI enhances low recoil energies
-        parts = {"scalar": [("NSI", 0.2 * sm * tilt, "mu")],
-                 "vector": [("LIN", -0.3 * sm, "nsi_lin"), ("QUAD", 0.05 * sm, "nsi_quad")]}[kind]
+        parts = {
+            "scalar": [("NSI", 0.2 * sm * tilt, "mu")],
+            "vector": [("LIN", -0.3 * sm, "nsi_lin"), ("QUAD", 0.05 * sm, "nsi_quad")],
+        }[kind]
         for prefix, data, factor in parts:
             mods = [{"name": factor, "type": "normfactor", "data": None}, _sys(flux, sigmas[k], data, histo)]
             samples.append({"name": f"{prefix}_{k}", "data": list(data), "modifiers": mods})
@@ -51,32 +56,56 @@ def make_workspace(kind="scalar", *, n_flux=15, n_bins=40, histo=False, targets=
     rng = np.random.default_rng(seed)
     channels = [{"name": t, "samples": _samples(kind, n_flux, n_bins, rng, histo)} for t in targets]
     observations = [
-        {"name": c["name"], "data": list(np.round(np.sum([s["data"] for s in c["samples"] if s["name"].startswith("SM")], axis=0)))}
+        {
+            "name": c["name"],
+            "data": list(
+                np.round(np.sum([s["data"] for s in c["samples"] if s["name"].startswith("SM")], axis=0))
+            ),
+        }
         for c in channels
     ]
-    params = [{"name": "nsi_lin", "fixed": True, "inits": [0.5]}, {"name": "nsi_quad", "fixed": True, "inits": [0.25]}]
+    params = [
+        {"name": "nsi_lin", "fixed": True, "inits": [0.5]},
+        {"name": "nsi_quad", "fixed": True, "inits": [0.25]},
+    ]
     config = {"poi": "mu", "parameters": []} if kind == "scalar" else {"poi": "nsi_lin", "parameters": params}
-    return {"channels": channels, "observations": observations, "version": "1.0.0",
-            "measurements": [{"name": "meas", "config": config}]}
+    return {
+        "channels": channels,
+        "observations": observations,
+        "version": "1.0.0",
+        "measurements": [{"name": "meas", "config": config}],
+    }
 
 
 def counting_workspace(signal: float, background: float, sigma: float) -> dict:
     """One bin: background with a normsys of relative width sigma, signal scaled by mu."""
     samples = [
-        {"name": "SM_bkg", "data": [background],
-         "modifiers": [{"name": "nu_flux_bkg", "type": "normsys", "data": {"hi": 1 + sigma, "lo": 1 - sigma}}]},
-        {"name": "NSI_bkg", "data": [signal], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+        {
+            "name": "SM_bkg",
+            "data": [background],
+            "modifiers": [
+                {"name": "nu_flux_bkg", "type": "normsys", "data": {"hi": 1 + sigma, "lo": 1 - sigma}}
+            ],
+        },
+        {
+            "name": "NSI_bkg",
+            "data": [signal],
+            "modifiers": [{"name": "mu", "type": "normfactor", "data": None}],
+        },
     ]
-    return {"channels": [{"name": "xenon", "samples": samples}], "version": "1.0.0",
-            "observations": [{"name": "xenon", "data": [background]}],
-            "measurements": [{"name": "meas", "config": {"poi": "mu", "parameters": []}}]}
+    return {
+        "channels": [{"name": "xenon", "samples": samples}],
+        "version": "1.0.0",
+        "observations": [{"name": "xenon", "data": [background]}],
+        "measurements": [{"name": "meas", "config": {"poi": "mu", "parameters": []}}],
+    }
 
 
 WORKSPACES = {
-    "scalar": dict(kind="scalar"),
-    "vector_fixed": dict(kind="vector", targets=("xenon", "argon")),
-    "histosys": dict(kind="vector", histo=True),
-    "scalar_two_targets": dict(kind="scalar", targets=("xenon", "argon")),
+    "scalar": {"kind": "scalar"},
+    "vector_fixed": {"kind": "vector", "targets": ("xenon", "argon")},
+    "histosys": {"kind": "vector", "histo": True},
+    "scalar_two_targets": {"kind": "scalar", "targets": ("xenon", "argon")},
 }
 
 
@@ -122,7 +151,10 @@ def test_analytic_derivatives_equal_finite_differences(name):
         shift[k] = step
         numeric = (model.nll(pars + shift, data, aux) - model.nll(pars - shift, data, aux)) / (2 * step)
         np.testing.assert_allclose(grad[:, k], numeric, rtol=1e-5, atol=1e-5)
-        row = (nll_grad_hess(model, pars + shift, data, aux)[1] - nll_grad_hess(model, pars - shift, data, aux)[1]) / (2 * step)
+        row = (
+            nll_grad_hess(model, pars + shift, data, aux)[1]
+            - nll_grad_hess(model, pars - shift, data, aux)[1]
+        ) / (2 * step)
         np.testing.assert_allclose(hess[:, k], row, rtol=1e-5, atol=1e-5)
 
 
@@ -142,7 +174,13 @@ def _pyhf_q0(model, data_main, data_aux):
     for main, aux in zip(data_main, data_aux):
         data = np.concatenate([main, aux])
         stat, (null, free) = pyhf.infer.test_statistics.q0(
-            0.0, data, ref, cfg.suggested_init(), cfg.suggested_bounds(), cfg.suggested_fixed(), return_fitted_pars=True
+            0.0,
+            data,
+            ref,
+            cfg.suggested_init(),
+            cfg.suggested_bounds(),
+            cfg.suggested_fixed(),
+            return_fitted_pars=True,
         )
         out.append((float(stat), -ref.logpdf(free, data)[0], -ref.logpdf(null, data)[0]))
     return np.array(out).T

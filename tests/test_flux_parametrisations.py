@@ -4,13 +4,13 @@ The key check is physical: the CEvNS rate above threshold, ∫_{E_th} dE_R Σ_i 
 computed with the fitted shape must match the one computed from the reference table (both normalised
 to 1, so the total flux cancels) within 1 % for natural Xe, Ar and Pb at E_th = 0.5, 1, …, 5 keV
 wherever that rate is ≥ 1 % of its value at 0.5 keV. The rate integral is implemented here, on fine
-grids, independently of ``cevns_stats.rates``.
+grids, independently of ``cevns_stats.physics.rates``.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +18,15 @@ import pytest
 from conftest import load_reference_table
 from scipy import integrate
 
-from cevns_stats import nuclei
 from cevns_stats.errors import UnknownName
-from cevns_stats.fluxes.atmospheric import (
-    ATMOSPHERIC_ENERGY_RANGE_MeV,
+from cevns_stats.physics import nuclei
+from cevns_stats.physics.fluxes.atmospheric import (
     ATMOSPHERIC_LOG_POLYNOMIALS,
     ATMOSPHERIC_SPECIES,
+    ATMOSPHERIC_ENERGY_RANGE_MeV,
     atmospheric_shape_per_MeV,
 )
-from cevns_stats.fluxes.solar_8b import (
+from cevns_stats.physics.fluxes.solar_8b import (
     B8_EDGE_MeV,
     B8_ENDPOINT_MeV,
     B8_ENERGY_RANGE_MeV,
@@ -36,8 +36,12 @@ from cevns_stats.fluxes.solar_8b import (
 
 THRESHOLDS_keV = np.linspace(0.5, 5.0, 10)
 TARGETS = ("xenon", "argon", "lead")
-ATMOSPHERIC_FILES = {"nue": "AtmNu_e.txt", "nuebar": "AtmNu_ebar.txt", "numu": "AtmNu_mu.txt",
-                     "numubar": "AtmNu_mubar.txt"}
+ATMOSPHERIC_FILES = {
+    "nue": "AtmNu_e.txt",
+    "nuebar": "AtmNu_ebar.txt",
+    "numu": "AtmNu_mu.txt",
+    "numubar": "AtmNu_mubar.txt",
+}
 B8_TABLE = ("solar", "8B_winter2006.csv")
 #: Neutrino-energy grids [MeV] of the rate integral (0.01 MeV steps for ⁸B; 0.28 % log steps for atm).
 B8_GRID_MeV = np.linspace(0.05, 17.0, 1696)
@@ -49,12 +53,15 @@ THRESHOLD_ROWS = np.searchsorted(RECOIL_GRID_keV, THRESHOLDS_keV - 1e-9)
 
 # --- the rate above threshold ------------------------------------------------------------------
 
+
 def _isotope_kernel(isotope: nuclei.Isotope, neutrino_MeV: np.ndarray) -> np.ndarray:
     """N_T m_N Q_W² ∫_{E_th}^∞ dE_R (1 − E_R/E_ν − m_N E_R/2E_ν²)₊ F², shape (thresholds, E_ν grid)."""
     mass = isotope.mass_GeV
     recoil_GeV = RECOIL_GRID_keV[:, None] * 1e-6
     neutrino_GeV = neutrino_MeV[None, :] * 1e-3
-    kinematic = np.clip(1.0 - recoil_GeV / neutrino_GeV - mass * recoil_GeV / (2.0 * neutrino_GeV**2), 0.0, None)
+    kinematic = np.clip(
+        1.0 - recoil_GeV / neutrino_GeV - mass * recoil_GeV / (2.0 * neutrino_GeV**2), 0.0, None
+    )
     form2 = nuclei.helm_form_factor(nuclei.momentum_transfer_fm_inv(RECOIL_GRID_keV, mass), isotope.A) ** 2
     integrand = kinematic * form2[:, None]
     segments = 0.5 * (integrand[1:] + integrand[:-1]) * np.diff(RECOIL_GRID_keV)[:, None]
@@ -62,7 +69,7 @@ def _isotope_kernel(isotope: nuclei.Isotope, neutrino_MeV: np.ndarray) -> np.nda
     return isotope.nuclei_per_tonne * mass * isotope.weak_charge**2 * above[THRESHOLD_ROWS]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rate_kernel(target_name: str, family: str) -> np.ndarray:
     """Σ_isotopes kernel × trapezoid weights of the E_ν grid (family "8B" or "atmospheric")."""
     grid = B8_GRID_MeV if family == "8B" else ATMOSPHERIC_GRID_MeV
@@ -79,6 +86,7 @@ def rate_above_threshold(target_name: str, family: str, shape) -> np.ndarray:
 
 
 # --- the reference tables as normalised shapes -------------------------------------------------
+
 
 def b8_table(shared_data: Path) -> tuple[np.ndarray, np.ndarray]:
     table = load_reference_table(shared_data.joinpath(*B8_TABLE))
@@ -113,6 +121,7 @@ def fitted_shape(family: str):
 
 # --- tests ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("family", ["8B", *ATMOSPHERIC_SPECIES])
 def test_rate_above_threshold_matches_table(shared_data, family, target):
@@ -121,7 +130,9 @@ def test_rate_above_threshold_matches_table(shared_data, family, target):
     tested = reference >= 0.01 * reference[0]
     assert tested[:2].all()  # every channel is tested at 0.5 and 1 keV at least
     deviation = fitted[tested] / reference[tested] - 1.0
-    assert np.abs(deviation).max() < 0.01, f"{family} on {target}: deviations {deviation} at {THRESHOLDS_keV[tested]} keV"
+    assert np.abs(deviation).max() < 0.01, (
+        f"{family} on {target}: deviations {deviation} at {THRESHOLDS_keV[tested]} keV"
+    )
 
 
 def test_rate_criterion_tells_b8_measurements_apart(shared_data):
@@ -169,8 +180,9 @@ def test_b8_shape_follows_the_table_pointwise(shared_data):
 
 @pytest.mark.parametrize("species", ATMOSPHERIC_SPECIES)
 def test_atmospheric_shape_is_normalised_and_non_negative(species):
-    total, _ = integrate.quad(lambda e: atmospheric_shape_per_MeV(species, e), *ATMOSPHERIC_ENERGY_RANGE_MeV,
-                              limit=200)
+    total, _ = integrate.quad(
+        lambda e: atmospheric_shape_per_MeV(species, e), *ATMOSPHERIC_ENERGY_RANGE_MeV, limit=200
+    )
     assert total == pytest.approx(1.0, abs=1e-6)
     energy = np.linspace(0.0, 1200.0, 2401)
     values = atmospheric_shape_per_MeV(species, energy)
@@ -203,8 +215,14 @@ def test_fit_script_reproduces_the_module_constants(shared_data):
     results = script.fit_all(shared_data)
     energy = np.linspace(0.5, 15.0, 300)
     refit = b8_unnormalised_shape(energy, *results["8B"])
-    refit /= integrate.quad(lambda e: b8_unnormalised_shape(e, *results["8B"]), *B8_ENERGY_RANGE_MeV,
-                            points=[results["8B"][0]], limit=200)[0]
+    refit /= integrate.quad(
+        lambda e: b8_unnormalised_shape(e, *results["8B"]),
+        *B8_ENERGY_RANGE_MeV,
+        points=[results["8B"][0]],
+        limit=200,
+    )[0]
     np.testing.assert_allclose(refit, b8_shape_per_MeV(energy), rtol=1e-3)
     for species in ATMOSPHERIC_SPECIES:
-        np.testing.assert_allclose(results[species], ATMOSPHERIC_LOG_POLYNOMIALS[species], rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(
+            results[species], ATMOSPHERIC_LOG_POLYNOMIALS[species], rtol=1e-3, atol=1e-4
+        )

@@ -13,10 +13,10 @@ from conftest import load_reference_table
 from scipy.integrate import quad
 
 from cevns_stats.errors import InvalidInput, UnknownName
-from cevns_stats.fluxes import shapes
-from cevns_stats.fluxes.shapes import (
-    DSNB_ENERGY_RANGE_MeV,
+from cevns_stats.physics.fluxes import shapes
+from cevns_stats.physics.fluxes.shapes import (
     GEO_CHAINS,
+    DSNB_ENERGY_RANGE_MeV,
     GEO_ENERGY_MAX_MeV,
     REACTOR_ENERGY_RANGE_MeV,
     allowed_beta_minus_spectrum,
@@ -28,7 +28,13 @@ from cevns_stats.fluxes.shapes import (
 )
 
 # (table, Q [MeV], daughter Z) from PHYSICS.md §7.
-SOLAR_BETA_PLUS = [("pp", 0.42341, 1), ("hep", 18.784, 2), ("13N", 1.199, 6), ("15O", 1.732, 7), ("17F", 1.740, 8)]
+SOLAR_BETA_PLUS = [
+    ("pp", 0.42341, 1),
+    ("hep", 18.784, 2),
+    ("13N", 1.199, 6),
+    ("15O", 1.732, 7),
+    ("17F", 1.740, 8),
+]
 
 
 def _shape_on_grid(energy, values):

@@ -16,9 +16,13 @@ import pytest
 
 from cevns_stats.inference.discovery import asimov_z, generate_toys, q0
 from cevns_stats.inference.engine import CompiledModel
-from cevns_stats.inference.limits import (cls_asymptotic, pyhf_tight_backend, pyhf_upper_limit,
-                                          upper_limit_asymptotic)
-from cevns_stats.publish import apply_patch
+from cevns_stats.inference.limits import (
+    cls_asymptotic,
+    pyhf_tight_backend,
+    pyhf_upper_limit,
+    upper_limit_asymptotic,
+)
+from cevns_stats.likelihood.patches import apply_patch
 
 WORKSPACES = Path(__file__).resolve().parents[1] / "workspaces"
 
@@ -57,8 +61,9 @@ def _pyhf_q0(model: CompiledModel, data_main, data_aux, starts) -> np.ndarray:
     for main, aux, free_init, null_init in zip(data_main, data_aux, *starts):
         data = np.concatenate([main, aux])
         free, free_val = pyhf.infer.mle.fit(data, ref, list(free_init), bounds, fixed, return_fitted_val=True)
-        _, null_val = pyhf.infer.mle.fixed_poi_fit(0.0, data, ref, list(null_init), bounds, fixed,
-                                                   return_fitted_val=True)
+        _, null_val = pyhf.infer.mle.fixed_poi_fit(
+            0.0, data, ref, list(null_init), bounds, fixed, return_fitted_val=True
+        )
         out.append(0.0 if free[poi] < 0.0 else max(float(null_val - free_val), 0.0))
     return np.array(out)
 
@@ -106,7 +111,7 @@ def _small_scalar(scalar_model_spec: dict) -> dict:
     keep = {"8B", "atm_numu"}
     ws = pyhf.Workspace(scalar_model_spec)
     drop = [s for s in ws.samples if s.split("_", 1)[1] not in keep]
-    mods = [m for m, _ in ws.modifiers if m.startswith("nu_flux_") and m[len("nu_flux_"):] not in keep]
+    mods = [m for m, _ in ws.modifiers if m.startswith("nu_flux_") and m[len("nu_flux_") :] not in keep]
     return json.loads(json.dumps(ws.prune(samples=drop, modifiers=mods)))
 
 
@@ -123,18 +128,20 @@ def test_upper_limits_equal_pyhf_fast():
 
 @pytest.mark.slow
 def test_upper_limits_equal_pyhf_full(scalar_model):
-    ours = upper_limit_asymptotic(scalar_model, scalar_model.observed_main, scalar_model.observed_aux, cl=0.95)
+    ours = upper_limit_asymptotic(
+        scalar_model, scalar_model.observed_main, scalar_model.observed_aux, cl=0.95
+    )
     reference = pyhf_upper_limit(scalar_model, cl=0.95)
     assert ours.observed == pytest.approx(reference.observed, rel=1e-3)
     np.testing.assert_allclose(ours.expected, reference.expected, rtol=1e-3)
 
 
 def _xenon_8b_asimov_z(n_bins: int, mu: float) -> float:
-    from cevns_stats.detector import make_detector
-    from cevns_stats.fluxes.catalogue import get_channels
-    from cevns_stats.interactions import make_model
-    from cevns_stats.templates import build_templates
-    from cevns_stats.workspace import build_workspace
+    from cevns_stats.detector.presets import make_detector
+    from cevns_stats.likelihood.templates import build_templates
+    from cevns_stats.likelihood.workspace import build_workspace
+    from cevns_stats.physics.fluxes.catalogue import get_channels
+    from cevns_stats.physics.interactions import make_model
 
     detector = make_detector("xenon", exposure_tonne_year=1.0, n_bins=n_bins)
     templates = build_templates(detector, get_channels(None), make_model("scalar-universal"))

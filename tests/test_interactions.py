@@ -3,12 +3,16 @@
 import numpy as np
 import pytest
 
-from cevns_stats import constants as c
 from cevns_stats.errors import InvalidInput, UnknownName
-from cevns_stats.interactions import (
-    leptoquark_epsilon, make_model, scalar_charge_per_eps, vector_charge_sm, vector_delta_charge,
+from cevns_stats.physics import constants as c
+from cevns_stats.physics.interactions import (
+    leptoquark_epsilon,
+    make_model,
+    scalar_charge_per_eps,
+    vector_charge_sm,
+    vector_delta_charge,
 )
-from cevns_stats.nuclei import get_target
+from cevns_stats.physics.nuclei import get_target
 
 
 def test_qv_is_minus_half_qw():
@@ -16,9 +20,17 @@ def test_qv_is_minus_half_qw():
         assert vector_charge_sm(iso) == pytest.approx(-iso.weak_charge / 2, rel=1e-12)
 
 
-@pytest.mark.parametrize(("target", "quark", "lo", "hi"), [
-    ("xenon", "d", 0.174, 0.182), ("Ar40", "d", 0.171, 0.171), ("Pb208", "d", 0.183, 0.183),
-    ("xenon", "u", 0.190, 0.209), ("Ar40", "u", 0.183, 0.183), ("Pb208", "u", 0.211, 0.211)])
+@pytest.mark.parametrize(
+    ("target", "quark", "lo", "hi"),
+    [
+        ("xenon", "d", 0.174, 0.182),
+        ("Ar40", "d", 0.171, 0.171),
+        ("Pb208", "d", 0.183, 0.183),
+        ("xenon", "u", 0.190, 0.209),
+        ("Ar40", "u", 0.183, 0.183),
+        ("Pb208", "u", 0.211, 0.211),
+    ],
+)
 def test_blind_spot_eps0_matches_physics_md(target, quark, lo, hi):
     """ε₀ = −Q_V/ΔQ where Q_V,α vanishes; PHYSICS.md §4 quotes it to 3 digits (Xe: range over isotopes
     124–136, Ar and Pb: the dominant isotope), so allow ±0.0006 rounding."""
@@ -52,14 +64,20 @@ def test_minimal_models_act_on_one_flavour():
     assert np.allclose(universal, dq[1])
 
 
-@pytest.mark.parametrize(("kwargs", "error"), [
-    ({"name": "axial"}, UnknownName), ({"name": "vector-minimal", "flavour": "sterile"}, UnknownName),
-    ({"name": "vector-universal", "quark": "s"}, UnknownName),
-    ({"name": "lq-s1", "lq_mass_GeV": 0.0}, InvalidInput), ({"name": "lq-s1", "lq_mass_GeV": -5.0}, InvalidInput),
-    ({"name": "lq-s1", "flavour": "e"}, UnknownName),
-    ({"name": "vector-universal", "eps": float("nan")}, InvalidInput),
-    ({"name": "scalar-universal", "eps": float("inf")}, InvalidInput),
-    ({"name": "scalar-universal", "kappa": 0.0}, InvalidInput)])
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"name": "axial"}, UnknownName),
+        ({"name": "vector-minimal", "flavour": "sterile"}, UnknownName),
+        ({"name": "vector-universal", "quark": "s"}, UnknownName),
+        ({"name": "lq-s1", "lq_mass_GeV": 0.0}, InvalidInput),
+        ({"name": "lq-s1", "lq_mass_GeV": -5.0}, InvalidInput),
+        ({"name": "lq-s1", "flavour": "e"}, UnknownName),
+        ({"name": "vector-universal", "eps": float("nan")}, InvalidInput),
+        ({"name": "scalar-universal", "eps": float("inf")}, InvalidInput),
+        ({"name": "scalar-universal", "kappa": 0.0}, InvalidInput),
+    ],
+)
 def test_bad_models_rejected(kwargs, error):
     name = kwargs.pop("name")
     with pytest.raises(error):
@@ -67,4 +85,4 @@ def test_bad_models_rejected(kwargs, error):
 
 
 def test_constants_live_in_one_place():
-    assert c.GP_V == pytest.approx(0.5 - 2 * c.SIN2_THETA_W)
+    assert pytest.approx(0.5 - 2 * c.SIN2_THETA_W) == c.GP_V

@@ -10,20 +10,26 @@ import pyhf
 import pytest
 from scipy import stats
 
-from cevns_stats import constants as c
 from cevns_stats.cli import main
-from cevns_stats.efficiency import LZ_WS2022_EFFICIENCY
+from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 from cevns_stats.errors import InvalidInput, UnknownName
 from cevns_stats.experiments import leptoquark as lq
 from cevns_stats.experiments import lq_overlays
 from cevns_stats.experiments.lz_ws2022 import LZ_EXPOSURE_TONNE_YEAR, LZ_SIGNAL_EVENTS_90CL
-from cevns_stats.fluxes.catalogue import get_channels
-from cevns_stats.fluxes.solar_8b import b8_shape_per_MeV
-from cevns_stats.interactions import leptoquark_epsilon, make_model, vector_charge_sm, vector_delta_charge
-from cevns_stats.nuclei import get_target
-from cevns_stats.oscillation import flavour_fractions
-from cevns_stats.publish import apply_patch, build_patchset
-from cevns_stats.rates import rate_components, unit_rates
+from cevns_stats.likelihood.patches import apply_patch
+from cevns_stats.likelihood.publish import build_patchset
+from cevns_stats.physics import constants as c
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.fluxes.solar_8b import b8_shape_per_MeV
+from cevns_stats.physics.interactions import (
+    leptoquark_epsilon,
+    make_model,
+    vector_charge_sm,
+    vector_delta_charge,
+)
+from cevns_stats.physics.nuclei import get_target
+from cevns_stats.physics.oscillation import flavour_fractions
+from cevns_stats.physics.rates import rate_components, unit_rates
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,9 @@ def test_bound_scales_linearly_with_mass(lz_mu):
     big = lz_mu.masses_GeV >= 1000.0
     ratio = lz_mu.lambda_bound[big] / lz_mu.masses_GeV[big]
     assert np.allclose(ratio, ratio[0], rtol=1e-12)
-    assert float(lq.lambda_from_epsilon(1.0e4, lz_mu.epsilon_90)) == pytest.approx(10.0 * lz_mu.lambda_at_1TeV)
+    assert float(lq.lambda_from_epsilon(1.0e4, lz_mu.epsilon_90)) == pytest.approx(
+        10.0 * lz_mu.lambda_at_1TeV
+    )
 
 
 def test_epsilon_benchmark_in_the_bound_mapping(lz_mu):
@@ -58,7 +66,9 @@ def test_epsilon_benchmark_in_the_bound_mapping(lz_mu):
 def test_lz_excess_at_the_bound_equals_event_limit_by_direct_integration(lz_mu):
     # independent of the recast's Gauss–Legendre quadrature: a fine trapezoid over 0–20 keVnr
     energy = np.linspace(1e-4, 20.0, 8001)
-    comps = rate_components(unit_rates(get_target("xenon"), get_channels(), energy), make_model("lq-s1", flavour="mu"))
+    comps = rate_components(
+        unit_rates(get_target("xenon"), get_channels(), energy), make_model("lq-s1", flavour="mu")
+    )
     eps = lz_mu.epsilon_90
     excess_rate = LZ_WS2022_EFFICIENCY(energy) * (eps * comps[1] + eps**2 * comps[2]).sum(axis=0)
     excess = LZ_EXPOSURE_TONNE_YEAR * np.trapezoid(excess_rate, energy)
@@ -84,7 +94,9 @@ def test_lz_quoted_normalisation_is_weaker_variant(lz_mu):
     assert quoted.details["excess_scale"] == pytest.approx(0.14 / lz_mu.details["sm_8b_events_direct"])
     assert quoted.sm_8b_events == 0.14
     assert quoted.lambda_at_1TeV > lz_mu.lambda_at_1TeV
-    assert lz_mu.details["lambda_at_1TeV_by_normalisation"]["lz-quoted"] == pytest.approx(quoted.lambda_at_1TeV)
+    assert lz_mu.details["lambda_at_1TeV_by_normalisation"]["lz-quoted"] == pytest.approx(
+        quoted.lambda_at_1TeV
+    )
     scaled = quoted.details["excess_scale"] * lq.lz_excess_events("mu").excess(quoted.epsilon_90)
     assert float(scaled) == pytest.approx(LZ_SIGNAL_EVENTS_90CL, rel=1e-10)
 
@@ -97,7 +109,9 @@ def _b8_event_weighted_fraction(flavour_index: int) -> float:
     e_max = 2.0 * (energy * 1e-3) ** 2 / (mass_GeV + 2.0 * energy * 1e-3) * 1e6  # keV
     kernel = 1.0 - mass_GeV * recoil[None, :] * 1e-6 / (2.0 * (energy[:, None] * 1e-3) ** 2)
     visible = np.where(recoil[None, :] <= e_max[:, None], np.clip(kernel, 0, None), 0.0)
-    weight = b8_shape_per_MeV(energy) * np.trapezoid(visible * LZ_WS2022_EFFICIENCY(recoil)[None, :], recoil, axis=1)
+    weight = b8_shape_per_MeV(energy) * np.trapezoid(
+        visible * LZ_WS2022_EFFICIENCY(recoil)[None, :], recoil, axis=1
+    )
     fractions = flavour_fractions(get_channels(["8B"])[0], energy)[flavour_index]
     return float(np.sum(weight * fractions) / np.sum(weight))
 
@@ -118,13 +132,15 @@ def test_mu_and_tau_differ_only_by_solar_flavour_shares(lz_mu, lz_tau):
 
 
 def test_cls_critical_value():
-    assert lq.ASIMOV_Q_CLS90 == pytest.approx(1.6448536**2, rel=1e-6)
+    assert pytest.approx(1.6448536**2, rel=1e-6) == lq.ASIMOV_Q_CLS90
     assert 2.0 * stats.norm.sf(math.sqrt(lq.ASIMOV_Q_CLS90)) == pytest.approx(0.10, rel=1e-9)
 
 
 def test_future_bound_tightens_with_exposure():
-    eps = [lq.future_lq_limit("darwin", "mu", exposure_tonne_year=x, masses_GeV=[1000.0]).epsilon_90
-           for x in (10.0, 100.0, 1000.0)]
+    eps = [
+        lq.future_lq_limit("darwin", "mu", exposure_tonne_year=x, masses_GeV=[1000.0]).epsilon_90
+        for x in (10.0, 100.0, 1000.0)
+    ]
     assert eps[0] < 0 and np.all(np.diff(np.abs(eps)) < 0), eps
 
 
@@ -163,7 +179,7 @@ def test_overlays_are_cited_and_flavour_specific():
     assert cms.mass_GeV == 1285.0 and "1808.05082" in cms.citation and cms.verified
     assert lq_overlays.CMS_2ND_GEN_PAIR_BETA_ONE.mass_GeV == 1530.0
     assert lq_overlays.collider_bounds("tau") == ()
-    assert lq_overlays.PERTURBATIVITY_PROXY == pytest.approx(3.5449077)
+    assert pytest.approx(3.5449077) == lq_overlays.PERTURBATIVITY_PROXY
 
 
 def _run(args, capsys):
@@ -175,20 +191,35 @@ def _run(args, capsys):
 
 def test_cli_json_contract_lz(lz_mu, tmp_path, capsys):
     plot = tmp_path / "lq.png"
-    code, out, err = _run(["lq-limit", "--experiment", "lz-ws2022", "--flavour", "mu", "--json", "--plot", str(plot)],
-                          capsys)
+    code, out, err = _run(
+        ["lq-limit", "--experiment", "lz-ws2022", "--flavour", "mu", "--json", "--plot", str(plot)], capsys
+    )
     assert code == 0, err
     result = json.loads(out)
-    assert {"lambda_at_1TeV", "masses_GeV", "lambda_bound", "exposure_tonne_year", "normalisation", "method",
-            "sm_8b_events", "epsilon_90", "experiment", "flavour"} <= set(result)
+    assert {
+        "lambda_at_1TeV",
+        "masses_GeV",
+        "lambda_bound",
+        "exposure_tonne_year",
+        "normalisation",
+        "method",
+        "sm_8b_events",
+        "epsilon_90",
+        "experiment",
+        "flavour",
+    } <= set(result)
     assert result["lambda_at_1TeV"] == pytest.approx(lz_mu.lambda_at_1TeV)
-    assert result["normalisation"] == "direct" and result["exposure_tonne_year"] == pytest.approx(0.9035, abs=1e-4)
+    assert result["normalisation"] == "direct" and result["exposure_tonne_year"] == pytest.approx(
+        0.9035, abs=1e-4
+    )
     assert len(result["masses_GeV"]) == len(result["lambda_bound"]) > 10
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_cli_future_exposure_and_text(capsys):
-    code, out, err = _run(["lq-limit", "--experiment", "lead", "--flavour", "tau", "--exposure", "50", "--json"], capsys)
+    code, out, err = _run(
+        ["lq-limit", "--experiment", "lead", "--flavour", "tau", "--exposure", "50", "--json"], capsys
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result["exposure_tonne_year"] == 50.0 and result["experiment"] == "lead"
@@ -197,14 +228,20 @@ def test_cli_future_exposure_and_text(capsys):
     assert code == 0 and "lambda excluded above" in out and "lz-quoted" in out
 
 
-@pytest.mark.parametrize("args", [
-    ["--experiment", "xenon1t"], ["--flavour", "e"], ["--experiment", "darwin", "--exposure", "0"],
-    ["--experiment", "argo", "--exposure", "-5"], ["--experiment", "darwin", "--exposure", "nan"],
-    ["--exposure", "2"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--experiment", "xenon1t"],
+        ["--flavour", "e"],
+        ["--experiment", "darwin", "--exposure", "0"],
+        ["--experiment", "argo", "--exposure", "-5"],
+        ["--experiment", "darwin", "--exposure", "nan"],
+        ["--exposure", "2"],
+    ],
+)
 def test_cli_bad_input_one_line_error_no_file(args, tmp_path, capsys):
     plot = tmp_path / "never.png"
-    code, out, err = _run(["lq-limit", *args, "--plot", str(plot)], capsys)
+    code, _out, err = _run(["lq-limit", *args, "--plot", str(plot)], capsys)
     assert code != 0 and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("Error")]) == 1
     assert not plot.exists() and list(tmp_path.iterdir()) == []

@@ -11,9 +11,14 @@ import pytest
 from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.discovery import asimov_data
 from cevns_stats.inference.engine import CompiledModel
-from cevns_stats.inference.limits import allowed_intervals, eps_intervals, pyhf_tight_backend, upper_limit_asymptotic
-from cevns_stats.templates import read_templates
-from cevns_stats.workspace import build_workspace, set_eps
+from cevns_stats.inference.limits import (
+    allowed_intervals,
+    eps_intervals,
+    pyhf_tight_backend,
+    upper_limit_asymptotic,
+)
+from cevns_stats.likelihood.templates import read_templates
+from cevns_stats.likelihood.workspace import build_workspace, set_eps
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -59,7 +64,7 @@ def test_eps_intervals_exclude_zero_for_a_signal(linear_spec):
     pars = tied.init.copy()
     pars[tied.par_index("eps")] = -0.2
     main, aux = (a[0] for a in asimov_data(tied, pars))
-    intervals, scan = eps_intervals(tied, main, aux, cl=0.95, eps_max=2.0)
+    intervals, _scan = eps_intervals(tied, main, aux, cl=0.95, eps_max=2.0)
     assert any(lo <= -0.2 <= hi for lo, hi in intervals)
     assert not any(lo <= 0.0 <= hi for lo, hi in intervals)
 
@@ -75,12 +80,32 @@ def test_allowed_intervals_from_a_scan():
 
 def test_counting_upper_limit_matches_known_value():
     # one bin, b = 100 known (σ → 0), n = 100: the 95 % CLs limit on s is ≈ 1.96·√100·(1 + …) ≈ 20 events
-    spec = {"channels": [{"name": "c", "samples": [
-        {"name": "b", "data": [100.0], "modifiers": [{"name": "nu_flux_b", "type": "normsys",
-                                                      "data": {"hi": 1.0001, "lo": 0.9999}}]},
-        {"name": "s", "data": [1.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]}]}],
-        "observations": [{"name": "c", "data": [100.0]}], "version": "1.0.0",
-        "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": [{"name": "mu", "bounds": [[0, 100]]}]}}]}
+    spec = {
+        "channels": [
+            {
+                "name": "c",
+                "samples": [
+                    {
+                        "name": "b",
+                        "data": [100.0],
+                        "modifiers": [
+                            {"name": "nu_flux_b", "type": "normsys", "data": {"hi": 1.0001, "lo": 0.9999}}
+                        ],
+                    },
+                    {
+                        "name": "s",
+                        "data": [1.0],
+                        "modifiers": [{"name": "mu", "type": "normfactor", "data": None}],
+                    },
+                ],
+            }
+        ],
+        "observations": [{"name": "c", "data": [100.0]}],
+        "version": "1.0.0",
+        "measurements": [
+            {"name": "m", "config": {"poi": "mu", "parameters": [{"name": "mu", "bounds": [[0, 100]]}]}}
+        ],
+    }
     model = CompiledModel.from_workspace(spec)
     limit = upper_limit_asymptotic(model, model.observed_main, model.observed_aux, cl=0.95)
     assert 18.0 < limit.observed < 23.0

@@ -3,14 +3,29 @@
 import numpy as np
 import pytest
 
-from cevns_stats import constants as c
 from cevns_stats.errors import InvalidInput, UnknownName
-from cevns_stats.nuclei import (
-    TARGETS, get_target, helm_form_factor, max_recoil_energy_keV, min_neutrino_energy_MeV,
+from cevns_stats.physics import constants as c
+from cevns_stats.physics.nuclei import (
+    TARGETS,
+    get_target,
+    helm_form_factor,
+    max_recoil_energy_keV,
+    min_neutrino_energy_MeV,
     momentum_transfer_fm_inv,
 )
 
-REQUIRED = ["xenon", "argon", "lead", "germanium", "silicon", "sodium", "iodine", "caesium", "fluorine", "oxygen"]
+REQUIRED = [
+    "xenon",
+    "argon",
+    "lead",
+    "germanium",
+    "silicon",
+    "sodium",
+    "iodine",
+    "caesium",
+    "fluorine",
+    "oxygen",
+]
 
 
 @pytest.mark.parametrize("name", REQUIRED)
@@ -44,7 +59,7 @@ def test_single_isotope_paper_table1():
 
 
 def test_unknown_target_message_lists_allowed():
-    with pytest.raises(UnknownName, match="allowed: .*xenon"):
+    with pytest.raises(UnknownName, match=r"allowed: .*xenon"):
         get_target("unobtainium")
 
 

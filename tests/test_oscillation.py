@@ -1,4 +1,4 @@
-"""Tests of cevns_stats.oscillation (PHYSICS.md §8)."""
+"""Tests of cevns_stats.physics.oscillation (PHYSICS.md §8)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from conftest import load_reference_table
 
-from cevns_stats import oscillation
-from cevns_stats.constants import MSW_BETA_COEFFICIENT
 from cevns_stats.errors import InvalidInput, UnknownName
-from cevns_stats.fluxes.channel import FluxChannel
-from cevns_stats.oscillation import (
+from cevns_stats.physics import oscillation
+from cevns_stats.physics.constants import MSW_BETA_COEFFICIENT
+from cevns_stats.physics.fluxes.channel import FluxChannel
+from cevns_stats.physics.oscillation import (
     MixingParameters,
     flavour_fractions,
     pmns_matrix,

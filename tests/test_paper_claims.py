@@ -12,16 +12,19 @@ the Asimov (median) discovery Z = 3. What the physics gives (docs/reach.md):
 
 import pytest
 
-from cevns_stats.detector import make_detector
-from cevns_stats.fluxes.catalogue import get_channels
-from cevns_stats.inference.reach import eps_reach, reach_setup
-from cevns_stats.interactions import make_model
+from cevns_stats.detector.presets import make_detector
+from cevns_stats.experiments.projections import reach_setup
+from cevns_stats.inference.reach import eps_reach
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import make_model
 
 EXPOSURE = 100.0  # t·yr
 
 
 def _reach(target, threshold, model, sign=1):
-    setup = reach_setup(make_detector(target, threshold_keV=threshold), get_channels(None), model, preset=target)
+    setup = reach_setup(
+        make_detector(target, threshold_keV=threshold), get_channels(None), model, preset=target
+    )
     return eps_reach(setup, EXPOSURE, z=3.0, sign=sign, eps_min=3e-4, xtol=1e-5)
 
 

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 from test_workspace import make_templates
 
 from cevns_stats.errors import WorkspaceError
-from cevns_stats.interactions import leptoquark_epsilon
-from cevns_stats.publish import (HEPDATA_PLACEHOLDER, apply_patch, build_patchset, readme_text, write_publication)
+from cevns_stats.likelihood.patches import apply_patch
+from cevns_stats.likelihood.publish import HEPDATA_PLACEHOLDER, build_patchset, readme_text, write_publication
+from cevns_stats.physics.interactions import leptoquark_epsilon
 
 PYHF = str(Path(sys.executable).with_name("pyhf"))
 EPS_GRID = [-0.05, 0.1, 0.3]
@@ -56,7 +57,9 @@ def test_patched_workspace_is_the_model_at_the_grid_point(published, index):
     order = pyhf.Workspace(spec).model().config.channels  # pyhf sorts channels by name
     want = np.concatenate([by_name[c].counts(eps).sum(axis=0) for c in order])
     np.testing.assert_allclose(_rate_at(spec, mu=1.0), want, rtol=1e-12)
-    np.testing.assert_allclose(_rate_at(spec, mu=0.0), np.concatenate([by_name[c].values["SM"].sum(0) for c in order]))
+    np.testing.assert_allclose(
+        _rate_at(spec, mu=0.0), np.concatenate([by_name[c].values["SM"].sum(0) for c in order])
+    )
     mu_max = bkg_only["measurements"][0]["config"]["parameters"][0]["bounds"][0][1]
     assert mu_max >= 1.0
     for ts in sets:  # every flux channel's rate stays ≥ 0 up to μ_max (so pyhf fits see no negative rate)
@@ -69,7 +72,9 @@ def test_lq_grid_uses_the_leptoquark_epsilon():
     ts.metadata["model"] = "lq-s1"
     _, patchset = build_patchset(ts, [(1000.0, 0.5), (2500.0, 1.0)], kind="lq")
     first, second = patchset["patches"]
-    assert first["metadata"]["name"] == "m_1000_lambda_0p5" and second["metadata"]["name"] == "m_2500_lambda_1"
+    assert (
+        first["metadata"]["name"] == "m_1000_lambda_0p5" and second["metadata"]["name"] == "m_2500_lambda_1"
+    )
     assert patchset["metadata"]["labels"] == ["m_S1_GeV", "lambda"]
     assert first["metadata"]["eps"] == pytest.approx(leptoquark_epsilon(1000.0, 0.5))
     assert first["metadata"]["eps"] < 0
@@ -80,15 +85,18 @@ def test_lq_grid_uses_the_leptoquark_epsilon():
         build_patchset(make_templates("xenon"), [(1000.0, 1.0)], kind="lq")
 
 
-@pytest.mark.parametrize(("grid", "kind", "message"), [
-    ([0.1, -0.05, 0.1], "eps", "duplicate"),
-    ([0.1, float("nan")], "eps", "NaN"),
-    ([], "eps", "non-empty"),
-    ([0.0, 0.1], "eps", "background-only"),
-    ([(1000.0, 1.0), (1000.0, 1.0)], "lq", "duplicate"),
-    ([(-1000.0, 1.0)], "lq", "> 0"),
-    ([0.1], "theta", "unknown grid kind"),
-])
+@pytest.mark.parametrize(
+    ("grid", "kind", "message"),
+    [
+        ([0.1, -0.05, 0.1], "eps", "duplicate"),
+        ([0.1, float("nan")], "eps", "NaN"),
+        ([], "eps", "non-empty"),
+        ([0.0, 0.1], "eps", "background-only"),
+        ([(1000.0, 1.0), (1000.0, 1.0)], "lq", "duplicate"),
+        ([(-1000.0, 1.0)], "lq", "> 0"),
+        ([0.1], "theta", "unknown grid kind"),
+    ],
+)
 def test_bad_grids_are_rejected(grid, kind, message):
     ts = make_templates("xenon")
     ts.metadata["model"] = "lq-s1"
@@ -98,19 +106,25 @@ def test_bad_grids_are_rejected(grid, kind, message):
 
 def test_write_publication_and_pyhf_cli_agree_with_hypotest(published, tmp_path):
     _, bkg_only, patchset = published
-    out = write_publication(tmp_path / "pub", bkg_only, patchset, readme_text(bkg_only, patchset, command="test"))
+    out = write_publication(
+        tmp_path / "pub", bkg_only, patchset, readme_text(bkg_only, patchset, command="test")
+    )
     assert sorted(p.name for p in out.iterdir()) == ["BkgOnly.json", "README.md", "patchset.json"]
     readme = (out / "README.md").read_text()
     assert f"pyhf {pyhf.__version__}" in readme and "pyhf cls BkgOnly.json --patch" in readme
-    script = (f"{PYHF} patchset verify BkgOnly.json patchset.json && "
-              f"{PYHF} cls BkgOnly.json --patch <({PYHF} patchset extract patchset.json --name eps_0p1)")
+    script = (
+        f"{PYHF} patchset verify BkgOnly.json patchset.json && "
+        f"{PYHF} cls BkgOnly.json --patch <({PYHF} patchset extract patchset.json --name eps_0p1)"
+    )
     run = subprocess.run(["bash", "-c", script], cwd=out, capture_output=True, text=True, check=True)
     assert run.stdout.startswith("All good.")
-    cli_result = json.loads(run.stdout[run.stdout.index("{"):])
+    cli_result = json.loads(run.stdout[run.stdout.index("{") :])
     spec = apply_patch(bkg_only, patchset, "eps_0p1")
     ws = pyhf.Workspace(spec)
     model = ws.model()
-    cls_obs, cls_exp = pyhf.infer.hypotest(1.0, ws.data(model), model, test_stat="qtilde", return_expected_set=True)
+    cls_obs, cls_exp = pyhf.infer.hypotest(
+        1.0, ws.data(model), model, test_stat="qtilde", return_expected_set=True
+    )
     assert cli_result["CLs_obs"] == pytest.approx(float(cls_obs), rel=1e-6, abs=1e-12)
     np.testing.assert_allclose(cli_result["CLs_exp"], np.ravel(cls_exp), rtol=1e-6, atol=1e-12)
     assert 0.0 < cli_result["CLs_obs"] < 0.05  # ε = 0.1 is excluded by the SM Asimov data of these templates
@@ -128,7 +142,7 @@ def test_invalid_publication_writes_nothing(published, tmp_path):
 # ---------------------------------------------------------------- command line
 @pytest.fixture(scope="module")
 def cli():
-    pytest.importorskip("cevns_stats.fluxes.catalogue")
+    pytest.importorskip("cevns_stats.physics.fluxes.catalogue")
     from cevns_stats.cli import _register, cli
 
     _register()
@@ -144,44 +158,100 @@ CHEAP = ["--channels", "8B,hep,atm_numu", "--threshold", "2"]
 
 def test_cli_vector_patchset_passes_pyhf_verify(cli, tmp_path):
     out = tmp_path / "vec"
-    result = _invoke(cli, ["workspace", "--preset", "xenon", "--model", "vector-universal", *CHEAP,
-                           "--grid=-0.1:0.1:2", "--output", str(out)])
+    result = _invoke(
+        cli,
+        [
+            "workspace",
+            "--preset",
+            "xenon",
+            "--model",
+            "vector-universal",
+            *CHEAP,
+            "--grid=-0.1:0.1:2",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     names = [p["metadata"]["name"] for p in json.loads((out / "patchset.json").read_text())["patches"]]
     assert names == ["eps_m0p1", "eps_0p1"]
-    subprocess.run([PYHF, "patchset", "verify", "BkgOnly.json", "patchset.json"], cwd=out, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [PYHF, "patchset", "verify", "BkgOnly.json", "patchset.json"],
+        cwd=out,
+        check=True,
+        capture_output=True,
+    )
     assert "cevns-stats workspace" in (out / "README.md").read_text()
 
 
 def test_cli_lq_patchset_and_scalar_workspace_then_combine(cli, tmp_path):
-    result = _invoke(cli, ["workspace", "--preset", "argon", "--model", "lq-s1", *CHEAP, "--lq-masses", "1000,2000",
-                           "--lq-couplings", "0.5", "--output", str(tmp_path / "lq")])
+    result = _invoke(
+        cli,
+        [
+            "workspace",
+            "--preset",
+            "argon",
+            "--model",
+            "lq-s1",
+            *CHEAP,
+            "--lq-masses",
+            "1000,2000",
+            "--lq-couplings",
+            "0.5",
+            "--output",
+            str(tmp_path / "lq"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     meta = [p["metadata"] for p in json.loads((tmp_path / "lq" / "patchset.json").read_text())["patches"]]
     assert [m["name"] for m in meta] == ["m_1000_lambda_0p5", "m_2000_lambda_0p5"]
     for preset in ("xenon", "lead"):
-        result = _invoke(cli, ["workspace", "--preset", preset, "--model", "scalar-universal", *CHEAP,
-                               "--eps-ref", "0.01", "--output", str(tmp_path / preset)])
+        result = _invoke(
+            cli,
+            [
+                "workspace",
+                "--preset",
+                preset,
+                "--model",
+                "scalar-universal",
+                *CHEAP,
+                "--eps-ref",
+                "0.01",
+                "--output",
+                str(tmp_path / preset),
+            ],
+        )
         assert result.exit_code == 0, result.output
     combined = tmp_path / "combined.json"
-    result = _invoke(cli, ["combine", str(tmp_path / "xenon" / "workspace.json"),
-                           str(tmp_path / "lead" / "workspace.json"), "--output", str(combined)])
+    result = _invoke(
+        cli,
+        [
+            "combine",
+            str(tmp_path / "xenon" / "workspace.json"),
+            str(tmp_path / "lead" / "workspace.json"),
+            "--output",
+            str(combined),
+        ],
+    )
     assert result.exit_code == 0, result.output
     model = pyhf.Workspace(json.loads(combined.read_text())).model()
     assert model.config.channels == ["lead", "xenon"] and model.config.par_order.count("nu_flux_8B") == 1
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["--model", "vector-universal", "--grid", "0.1,0.1"], 1, "duplicate"),
-    (["--model", "vector-universal", "--grid", "0.1,nan"], 2, "finite"),
-    (["--model", "vector-universal", "--grid", "0.1:x:3"], 2, "LO:HI:N"),
-    (["--model", "vector-universal"], 2, "need --grid"),
-    (["--model", "scalar-universal", "--lq-masses", "1000", "--lq-couplings", "1"], 2, "lq-s1"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--model", "vector-universal", "--grid", "0.1,0.1"], 1, "duplicate"),
+        (["--model", "vector-universal", "--grid", "0.1,nan"], 2, "finite"),
+        (["--model", "vector-universal", "--grid", "0.1:x:3"], 2, "LO:HI:N"),
+        (["--model", "vector-universal"], 2, "need --grid"),
+        (["--model", "scalar-universal", "--lq-masses", "1000", "--lq-couplings", "1"], 2, "lq-s1"),
+    ],
+)
 def test_cli_bad_input_exits_cleanly_and_writes_nothing(cli, tmp_path, args, code, message):
-    result = CliRunner().invoke(cli, ["workspace", "--preset", "xenon", *CHEAP, *args, "--output",
-                                      str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        cli, ["workspace", "--preset", "xenon", *CHEAP, *args, "--output", str(tmp_path / "out")]
+    )
     assert result.exit_code == code and message in result.output
     assert list(tmp_path.iterdir()) == []
 

@@ -3,18 +3,24 @@
 import numpy as np
 import pytest
 
-from cevns_stats.fluxes.catalogue import get_channels
-from cevns_stats.interactions import make_model, vector_charge_sm, vector_delta_charge
-from cevns_stats.nuclei import get_target
-from cevns_stats.quadrature import sm_differential_rate_quad
-from cevns_stats.rates import rate_components, unit_rates
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import make_model, vector_charge_sm, vector_delta_charge
+from cevns_stats.physics.nuclei import get_target
+from cevns_stats.physics.quadrature import sm_differential_rate_quad
+from cevns_stats.physics.rates import rate_components, unit_rates
 
 CASES = [  # (target, channel, recoil energies [keV]) — inside each channel's reach
-    ("xenon", "8B", [0.2, 1.0, 2.5, 4.0]), ("argon", "8B", [0.5, 3.0, 8.0]), ("lead", "8B", [0.3, 1.5, 2.5]),
-    ("xenon", "hep", [0.1, 1.0, 3.0, 5.0]), ("argon", "pp", [0.001, 0.003, 0.005]),
-    ("xenon", "7Be_862", [0.002, 0.008]), ("argon", "pep", [0.02, 0.1]),
-    ("xenon", "atm_numu", [1.0, 20.0, 100.0]), ("argon", "atm_nuebar", [5.0, 100.0, 400.0]),
-    ("lead", "dsnb_nux", [1.0, 10.0, 40.0]), ("xenon", "15O", [0.01, 0.05]),
+    ("xenon", "8B", [0.2, 1.0, 2.5, 4.0]),
+    ("argon", "8B", [0.5, 3.0, 8.0]),
+    ("lead", "8B", [0.3, 1.5, 2.5]),
+    ("xenon", "hep", [0.1, 1.0, 3.0, 5.0]),
+    ("argon", "pp", [0.001, 0.003, 0.005]),
+    ("xenon", "7Be_862", [0.002, 0.008]),
+    ("argon", "pep", [0.02, 0.1]),
+    ("xenon", "atm_numu", [1.0, 20.0, 100.0]),
+    ("argon", "atm_nuebar", [5.0, 100.0, 400.0]),
+    ("lead", "dsnb_nux", [1.0, 10.0, 40.0]),
+    ("xenon", "15O", [0.01, 0.05]),
 ]
 
 
@@ -47,13 +53,20 @@ def test_exact_decomposition_vector(model_name, target):
     unit = unit_rates(t, channels, np.geomspace(0.5, 50, 25))
     rng = np.random.default_rng(1)
     for eps in rng.uniform(-2, 2, 5):
-        model = make_model(model_name, eps=eps, flavour="mu", quark="d") if model_name != "lq-s1" else \
-            make_model("lq-s1", flavour="mu")
+        model = (
+            make_model(model_name, eps=eps, flavour="mu", quark="d")
+            if model_name != "lq-s1"
+            else make_model("lq-s1", flavour="mu")
+        )
         sm, lin, quad = rate_components(unit, model)
         decomposed = sm + eps * lin + eps**2 * quad
         flav = [f in model.flavours for f in ("e", "mu", "tau")]
-        charge = np.array([[vector_charge_sm(i) + (eps * vector_delta_charge(i, "d") if f else 0.0)
-                            for f in flav] for i in t.isotopes])  # (iso, flavour)
+        charge = np.array(
+            [
+                [vector_charge_sm(i) + (eps * vector_delta_charge(i, "d") if f else 0.0) for f in flav]
+                for i in t.isotopes
+            ]
+        )  # (iso, flavour)
         direct = np.einsum("if,cfie->ce", charge**2, unit.vector)
         np.testing.assert_allclose(decomposed, direct, rtol=1e-10, atol=0)
 
@@ -107,7 +120,9 @@ def test_flavour_fractions_enter_minimal_nsi():
     """A minimal μ NSI acts only on the ν_μ part; summing minimal e, μ, τ gives the universal templates."""
     t = get_target("xenon")
     unit = unit_rates(t, get_channels(["8B", "atm_nue", "dsnb_nux"]), np.geomspace(0.5, 30, 10))
-    parts = [rate_components(unit, make_model("vector-minimal", flavour=f, quark="u")) for f in ("e", "mu", "tau")]
+    parts = [
+        rate_components(unit, make_model("vector-minimal", flavour=f, quark="u")) for f in ("e", "mu", "tau")
+    ]
     universal = rate_components(unit, make_model("vector-universal", quark="u"))
     np.testing.assert_allclose(sum(p[1] for p in parts), universal[1], rtol=1e-12)
     np.testing.assert_allclose(sum(p[2] for p in parts), universal[2], rtol=1e-12)
@@ -127,10 +142,15 @@ def test_scalar_nucleon_ff_sum_of_minimal():
     universal = rate_components(unit, make_model("scalar-universal", scalar_charge="nucleon-ff"))[2]
     total = 0.0
     for flavour in ("e", "mu", "tau"):
-        amplitude = sum(np.sqrt(rate_components(unit, make_model("scalar-minimal", flavour=flavour, quark=q))[2])
-                        for q in "uds")
+        amplitude = sum(
+            np.sqrt(rate_components(unit, make_model("scalar-minimal", flavour=flavour, quark=q))[2])
+            for q in "uds"
+        )
         total = total + amplitude**2
     np.testing.assert_allclose(total, universal, rtol=1e-12)
-    naive = sum(rate_components(unit, make_model("scalar-minimal", flavour=f, quark=q))[2]
-                for f in ("e", "mu", "tau") for q in "uds")
+    naive = sum(
+        rate_components(unit, make_model("scalar-minimal", flavour=f, quark=q))[2]
+        for f in ("e", "mu", "tau")
+        for q in "uds"
+    )
     assert np.all(naive[universal > 0] < 0.7 * universal[universal > 0])  # the cross terms matter

@@ -11,32 +11,47 @@ import pytest
 from click.testing import CliRunner
 
 from cevns_stats.cli import _register, cli
-from cevns_stats.detector import make_detector
+from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
-from cevns_stats.fluxes.catalogue import get_channels
+from cevns_stats.experiments.projections import reach_setup
 from cevns_stats.inference.reach import (
-    contours, crossing, eps_reach, point_asimov, point_toys, reach_grid, reach_setup,
+    contours,
+    crossing,
+    eps_reach,
+    point_asimov,
+    point_toys,
+    reach_grid,
 )
-from cevns_stats.interactions import make_model
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import make_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def scalar_setup():
-    return reach_setup(make_detector("xenon", threshold_keV=1.0), get_channels(None), make_model("scalar-universal"),
-                       preset="xenon")
+    return reach_setup(
+        make_detector("xenon", threshold_keV=1.0),
+        get_channels(None),
+        make_model("scalar-universal"),
+        preset="xenon",
+    )
 
 
 @pytest.fixture(scope="module")
 def vector_setup():
-    return reach_setup(make_detector("xenon", threshold_keV=1.0), get_channels(None), make_model("vector-universal"),
-                       preset="xenon")
+    return reach_setup(
+        make_detector("xenon", threshold_keV=1.0),
+        get_channels(None),
+        make_model("vector-universal"),
+        preset="xenon",
+    )
 
 
 def test_z_grows_with_exposure_and_eps(scalar_setup):
-    result = reach_grid(scalar_setup, [1.0, 10.0, 100.0], [0.004, 0.008, 0.016], n_toys=200, seed=4,
-                        with_asimov=True)
+    result = reach_grid(
+        scalar_setup, [1.0, 10.0, 100.0], [0.004, 0.008, 0.016], n_toys=200, seed=4, with_asimov=True
+    )
     assert np.all(np.diff(result.z_asimov, axis=0) > 0) and np.all(np.diff(result.z_asimov, axis=1) > 0)
     assert np.all(np.diff(result.z_mean, axis=1) > 0)
     assert np.all(np.diff(result.z_mean[:, 1:], axis=0) > 0)  # at the smallest ε Z ~ 0.5: noise-dominated
@@ -103,40 +118,93 @@ def test_eps_reach_root(scalar_setup):
 
 
 def test_cli_json_contract(tmp_path):
-    args = ["reach", "--preset", "xenon", "--model", "scalar-universal", "--exposures", "1:100:3",
-            "--eps", "0.003:0.03:4", "--toys", "30", "--seed", "3", "--json", "--plot", str(tmp_path / "reach.png")]
-    proc = subprocess.run([sys.executable, "-m", "cevns_stats", *args], capture_output=True, text=True, cwd=tmp_path,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg",
-                               "HOME": str(tmp_path), "OPENBLAS_NUM_THREADS": "1"})
+    args = [
+        "reach",
+        "--preset",
+        "xenon",
+        "--model",
+        "scalar-universal",
+        "--exposures",
+        "1:100:3",
+        "--eps",
+        "0.003:0.03:4",
+        "--toys",
+        "30",
+        "--seed",
+        "3",
+        "--json",
+        "--plot",
+        str(tmp_path / "reach.png"),
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "cevns_stats", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            "PYTHONPATH": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+            "MPLBACKEND": "Agg",
+            "HOME": str(tmp_path),
+            "OPENBLAS_NUM_THREADS": "1",
+        },
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert {"exposures", "eps", "z_mean", "z_median", "z_asimov", "contours", "n_toys", "n_failed_fits",
-            "settings"} <= set(out)
+    assert {
+        "exposures",
+        "eps",
+        "z_mean",
+        "z_median",
+        "z_asimov",
+        "contours",
+        "n_toys",
+        "n_failed_fits",
+        "settings",
+    } <= set(out)
     assert len(out["z_mean"]) == 3 and len(out["z_mean"][0]) == 4 and out["n_toys"] == 30
     assert set(out["contours"]) == {"3", "5"} and len(out["contours"]["3"]) == 3
-    assert {"preset", "model", "threshold_keV", "b8_events_per_tonne_year", "mode", "toy_aux"} <= set(out["settings"])
+    assert {"preset", "model", "threshold_keV", "b8_events_per_tonne_year", "mode", "toy_aux"} <= set(
+        out["settings"]
+    )
     assert out["settings"]["mode"] == "standard" and out["settings"]["toy_aux"] == "resampled"
     assert (tmp_path / "reach.png").stat().st_size > 1000
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".reach")]  # atomic writes: no temp files left
+    assert not [
+        p for p in tmp_path.iterdir() if p.name.startswith(".reach")
+    ]  # atomic writes: no temp files left
 
 
-BASE = ["reach", "--preset", "xenon", "--model", "scalar-universal", "--exposures", "1:10:2", "--eps", "0.01:0.1:2"]
+BASE = [
+    "reach",
+    "--preset",
+    "xenon",
+    "--model",
+    "scalar-universal",
+    "--exposures",
+    "1:10:2",
+    "--eps",
+    "0.01:0.1:2",
+]
 
 
-@pytest.mark.parametrize("change, needle", [
-    ({"--exposures": "1:2"}, "LO:HI:N"),
-    ({"--exposures": "a:b:3"}, "numbers"),
-    ({"--exposures": "1:10:1"}, "at least 2"),
-    ({"--exposures": "10:1:3"}, "smaller"),
-    ({"--exposures": "0:10:3"}, "> 0"),
-    ({"--eps": "-0.1:0.1:3"}, "same sign"),
-    ({"--eps": "-0.1:-0.01:3"}, "positive range"),
-    ({"--toys": "0"}, "--toys"),
-    ({"--toys": "-3"}, "--toys"),
-    ({"--toys": "5", "--asimov": None}, "not both"),
-    ({"--scheduler": "tcp://127.0.0.1:1", "--workers": "2"}, "not both"),
-    ({"--exposure": "3"}, "--exposures"),
-])
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"--exposures": "1:2"}, "LO:HI:N"),
+        ({"--exposures": "a:b:3"}, "numbers"),
+        ({"--exposures": "1:10:1"}, "at least 2"),
+        ({"--exposures": "10:1:3"}, "smaller"),
+        ({"--exposures": "0:10:3"}, "> 0"),
+        ({"--eps": "-0.1:0.1:3"}, "same sign"),
+        ({"--eps": "-0.1:-0.01:3"}, "positive range"),
+        ({"--toys": "0"}, "--toys"),
+        ({"--toys": "-3"}, "--toys"),
+        ({"--toys": "5", "--asimov": None}, "not both"),
+        ({"--scheduler": "tcp://127.0.0.1:1", "--workers": "2"}, "not both"),
+        ({"--exposure": "3"}, "--exposures"),
+    ],
+)
 def test_cli_bad_input(change, needle):
     _register()
     args = list(BASE)

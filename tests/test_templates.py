@@ -5,19 +5,23 @@ import json
 import numpy as np
 import pytest
 
-from cevns_stats.detector import make_detector
+from cevns_stats.detector.presets import make_detector
+from cevns_stats.detector.response import binned_rates
 from cevns_stats.errors import TableError
-from cevns_stats.fluxes.catalogue import get_channels
-from cevns_stats.interactions import make_model
-from cevns_stats.response import binned_rates
-from cevns_stats.templates import TemplateSet, build_templates, read_templates
+from cevns_stats.likelihood.templates import TemplateSet, build_templates, read_templates
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import make_model
 
 
 @pytest.fixture(scope="module")
 def lq_templates():
     detector = make_detector("xenon", exposure_tonne_year=2.0, n_bins=12)
-    return build_templates(detector, get_channels(["8B", "hep", "atm_numu", "dsnb_nux", "7Be_862"]),
-                           make_model("lq-s1", flavour="mu"), preset="xenon")
+    return build_templates(
+        detector,
+        get_channels(["8B", "hep", "atm_numu", "dsnb_nux", "7Be_862"]),
+        make_model("lq-s1", flavour="mu"),
+        preset="xenon",
+    )
 
 
 def test_binned_counts_match_direct_model_at_random_eps():

@@ -13,11 +13,17 @@ import pytest
 from scipy.stats import norm
 
 from cevns_stats.errors import WorkspaceError
-from cevns_stats.histfactory import export_histfactory, import_histfactory, roundtrip_histfactory
-from cevns_stats.templates import TemplateSet
-from cevns_stats.combination import combine_workspaces
-from cevns_stats.workspace import (build_workspace, default_eps_ref, eps_ref_of, format_value,
-                                   set_eps, validate_workspace)
+from cevns_stats.likelihood.combination import combine_workspaces
+from cevns_stats.likelihood.histfactory import export_histfactory, import_histfactory, roundtrip_histfactory
+from cevns_stats.likelihood.templates import TemplateSet
+from cevns_stats.likelihood.workspace import (
+    build_workspace,
+    default_eps_ref,
+    eps_ref_of,
+    format_value,
+    set_eps,
+    validate_workspace,
+)
 
 PYHF = str(Path(sys.executable).with_name("pyhf"))
 CHANNELS = ("8B", "7Be_384", "7Be_862", "atm_numu")
@@ -30,8 +36,16 @@ def make_templates(name: str, scale: float = 1.0, *, interference: bool = True, 
     rng = np.random.default_rng(seed)
     shape = scale * rng.uniform(0.2, 5.0, size=(len(CHANNELS), 6))
     charge, delta = -1.0, rng.uniform(2.0, 6.0, size=(len(CHANNELS), 1))
-    values = {"SM": charge**2 * shape, "LIN": 2 * charge * delta * shape * interference, "QUAD": delta**2 * shape}
-    meta = {"detector": name, "target": name, "model": "vector-universal" if interference else "scalar-universal"}
+    values = {
+        "SM": charge**2 * shape,
+        "LIN": 2 * charge * delta * shape * interference,
+        "QUAD": delta**2 * shape,
+    }
+    meta = {
+        "detector": name,
+        "target": name,
+        "model": "vector-universal" if interference else "scalar-universal",
+    }
     return TemplateSet(np.linspace(1.0, 7.0, 7), values, CHANNELS, SIGMAS, NUISANCES, meta)
 
 
@@ -58,18 +72,26 @@ def test_normsys_scales_every_sample_of_its_channel_only():
     spec = set_eps(build_workspace(ts), 0.1)
     counts = ts.counts(0.1)
     for alpha, factor in [(1.0, 1.06), (-1.0, 0.94)]:
-        want = counts.sum(axis=0) + (factor - 1.0) * (counts[1] + counts[2])  # both ⁷Be lines share one nuisance
+        want = counts.sum(axis=0) + (factor - 1.0) * (
+            counts[1] + counts[2]
+        )  # both ⁷Be lines share one nuisance
         np.testing.assert_allclose(expected(spec, {"nu_flux_7Be": alpha}), want, rtol=1e-12)
     shifted = expected(spec, {"nu_flux_atm_numu": 2.0})
-    np.testing.assert_allclose(shifted - counts.sum(axis=0), (1.5**2 - 1.0) * counts[3], rtol=1e-10)  # code4: hi^α
+    np.testing.assert_allclose(
+        shifted - counts.sum(axis=0), (1.5**2 - 1.0) * counts[3], rtol=1e-10
+    )  # code4: hi^α
 
 
 def test_histosys_is_the_linear_gaussian_and_kept_positive():
     ts = make_templates("argon")
     spec = set_eps(build_workspace(ts, flux_modifier="histosys"), -0.2)
     counts = ts.counts(-0.2)
-    np.testing.assert_allclose(expected(spec, {"nu_flux_atm_numu": -1.7}) - counts.sum(axis=0),
-                               0.5 * -1.7 * counts[3], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        expected(spec, {"nu_flux_atm_numu": -1.7}) - counts.sum(axis=0),
+        0.5 * -1.7 * counts[3],
+        rtol=1e-10,
+        atol=1e-12,
+    )
     bounds = {p["name"]: p.get("bounds") for p in spec["measurements"][0]["config"]["parameters"]}
     lower = bounds["nu_flux_atm_numu"][0][0]
     assert 1.0 + 0.5 * lower == pytest.approx(1e-6) and bounds["nu_flux_8B"][0][0] == -5.0
@@ -79,7 +101,9 @@ def test_scalar_form_mu_is_eps_squared_over_eps_ref_squared():
     ts = make_templates("lead", interference=False)
     spec = build_workspace(ts, form="scalar", eps_ref=0.05)
     assert eps_ref_of(spec) == 0.05
-    np.testing.assert_allclose(expected(spec, {"mu": (0.12 / 0.05) ** 2}), ts.counts(0.12).sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        expected(spec, {"mu": (0.12 / 0.05) ** 2}), ts.counts(0.12).sum(axis=0), rtol=1e-12
+    )
     ref = default_eps_ref(ts)
     assert np.log10(ref) == round(np.log10(ref))
     eps_3sigma = np.sqrt(3 * np.sqrt(ts.values["SM"].sum()) / ts.values["QUAD"].sum())
@@ -99,7 +123,12 @@ def test_observations_default_to_sm_asimov_and_user_data_is_checked():
 
 def test_format_value_is_sign_safe_and_unique():
     assert [format_value(v) for v in (-0.05, 0.1, 1000.0, 1e-5, -2.5e-7)] == [
-        "m0p05", "0p1", "1000", "1em05", "m2p5em07"]
+        "m0p05",
+        "0p1",
+        "1000",
+        "1em05",
+        "m2p5em07",
+    ]
 
 
 @pytest.fixture
@@ -151,12 +180,17 @@ def _discovery_z(spec: dict, signal_data: dict) -> float:
 
 
 def test_combined_targets_share_flux_nuisances_and_gain_significance():
-    sets = [make_templates(t, s, interference=False, seed=i) for i, (t, s) in
-            enumerate([("xenon", 1.0), ("argon", 0.6), ("lead", 1.5)])]
+    sets = [
+        make_templates(t, s, interference=False, seed=i)
+        for i, (t, s) in enumerate([("xenon", 1.0), ("argon", 0.6), ("lead", 1.5)])
+    ]
     specs = [build_workspace(ts, form="scalar", eps_ref=0.1) for ts in sets]
     combined = combine_workspaces(specs)
     model = pyhf.Workspace(combined).model()
-    assert model.config.par_order.count("nu_flux_8B") == 1 and model.config.param_set("nu_flux_8B").n_parameters == 1
+    assert (
+        model.config.par_order.count("nu_flux_8B") == 1
+        and model.config.param_set("nu_flux_8B").n_parameters == 1
+    )
     assert len(combined["measurements"]) == 1 and model.config.poi_name == "mu"
     signal = {ts.metadata["detector"]: ts.counts(0.1).sum(axis=0) for ts in sets}
     z_single = [_discovery_z(spec, signal) for spec in specs]
@@ -167,8 +201,9 @@ def test_combined_targets_share_flux_nuisances_and_gain_significance():
 def test_combination_refuses_inconsistent_cevns_workspaces():
     xe, ar = make_templates("xenon", interference=False), make_templates("argon", interference=False, seed=1)
     with pytest.raises(WorkspaceError, match="eps_ref"):
-        combine_workspaces([build_workspace(xe, form="scalar", eps_ref=0.1),
-                            build_workspace(ar, form="scalar", eps_ref=0.2)])
+        combine_workspaces(
+            [build_workspace(xe, form="scalar", eps_ref=0.1), build_workspace(ar, form="scalar", eps_ref=0.2)]
+        )
     with pytest.raises(WorkspaceError, match="incompatible parameter configs"):
         combine_workspaces([set_eps(build_workspace(xe), 0.1), set_eps(build_workspace(ar), 0.2)])
     with pytest.raises(WorkspaceError, match="at least two"):
@@ -176,8 +211,10 @@ def test_combination_refuses_inconsistent_cevns_workspaces():
 
 
 def test_combination_with_an_external_pyhf_workspace():
-    external = pyhf.simplemodels.uncorrelated_background(signal=[1.0, 2.0], bkg=[10.0, 9.0], bkg_uncertainty=[2.0, 2.0])
-    external_spec = dict(pyhf.Workspace.build(external, [10.0, 9.0] + external.config.auxdata, name="other"))
+    external = pyhf.simplemodels.uncorrelated_background(
+        signal=[1.0, 2.0], bkg=[10.0, 9.0], bkg_uncertainty=[2.0, 2.0]
+    )
+    external_spec = dict(pyhf.Workspace.build(external, [10.0, 9.0, *external.config.auxdata], name="other"))
     ours = build_workspace(make_templates("xenon", interference=False), form="scalar", eps_ref=0.1)
     combined = pyhf.Workspace(combine_workspaces([ours, external_spec]))
     assert sorted(combined.channels) == ["singlechannel", "xenon"]
@@ -198,7 +235,10 @@ def test_histfactory_xml_round_trip_is_exact(flux_modifier):
     spec = set_eps(build_workspace(ts, flux_modifier=flux_modifier), -0.3)
     back = roundtrip_histfactory(spec)
     model = pyhf.Workspace(back).model()
-    assert model.config.modifier_settings == {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
+    assert model.config.modifier_settings == {
+        "normsys": {"interpcode": "code4"},
+        "histosys": {"interpcode": "code4p"},
+    }
     assert model.config.suggested_fixed()[model.config.par_slice("nsi_lin")][0]
     assert model.config.suggested_init()[model.config.par_slice("nsi_quad")][0] == pytest.approx(0.09)
     rng = np.random.default_rng(7)
@@ -215,8 +255,13 @@ def test_histfactory_export_is_relocatable_and_readable_by_pyhf_cli(tmp_path):
     assert str(tmp_path) not in top.read_text()
     moved = tmp_path / "moved"
     (tmp_path / "xml").rename(moved)
-    out = subprocess.run([PYHF, "xml2json", "FitConfig.xml", "--basedir", "."], cwd=moved, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [PYHF, "xml2json", "FitConfig.xml", "--basedir", "."],
+        cwd=moved,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     point = {"mu": 1.3, **dict.fromkeys(NUISANCES, 0.4)}
     rate_back, logpdf_back = _logpdf_by_name(json.loads(out.stdout), point)
     rate, logpdf = _logpdf_by_name(spec, point)

@@ -10,10 +10,10 @@ import sys
 
 import click
 
-from .. import __version__
-from ..errors import CevnsError
+from cevns_stats import __version__
+from cevns_stats.errors import CevnsError
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 
 class _Group(click.Group):
@@ -31,16 +31,27 @@ def cli():
     """CEvNS spectra, NSI templates, pyhf workspaces and fits for dark-matter detectors."""
 
 
-def _register():
-    from . import rates as _rates  # noqa: F401  (commands register themselves on import)
-    from . import plots as _plots  # noqa: F401
+def _register() -> None:
+    """Add every command to the group (explicitly, as pyhf's ``cli.py`` does); imported lazily for speed."""
+    if cli.commands:
+        return
+    from cevns_stats.cli import infer, lq, paper, plots, rates, reach, templates, workspace
 
-    for optional in ("templates", "workspace", "infer", "reach", "lq", "paper"):
-        try:
-            __import__(f"{__name__}.{optional}")
-        except ModuleNotFoundError as err:
-            if err.name != f"{__name__}.{optional}":
-                raise
+    for command in (
+        rates.rates_command,
+        plots.plot_fluxes_command,
+        plots.plot_efficiency_command,
+        plots.plot_spectrum_command,
+        templates.templates_command,
+        workspace.workspace_command,
+        workspace.combine_command,
+        infer.discover_command,
+        infer.limit_command,
+        reach.reach_command,
+        lq.lq_limit_command,
+        paper.paper_command,
+    ):
+        cli.add_command(command)
 
 
 def main(argv=None):

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import cli
-from .options import FINITE_FLOAT, echo_json
+from cevns_stats.cli.options import FINITE_FLOAT, echo_json
 
 __all__ = ["discover_command", "limit_command"]
 
@@ -20,8 +19,12 @@ def _input_options(func):
     options = [
         click.argument("workspace", type=click.Path(exists=True, dir_okay=False)),
         click.option("--patch", default=None, help=_INPUT_HELP),
-        click.option("--patchset", type=click.Path(exists=True, dir_okay=False), default=None,
-                     help="Patchset JSON holding --patch (default: patchset.json beside WORKSPACE)."),
+        click.option(
+            "--patchset",
+            type=click.Path(exists=True, dir_okay=False),
+            default=None,
+            help="Patchset JSON holding --patch (default: patchset.json beside WORKSPACE).",
+        ),
         click.option("--poi", default=None, help="Signal parameter (default: the measurement's POI)."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text."),
     ]
@@ -31,28 +34,39 @@ def _input_options(func):
 
 
 def _load(workspace, patch, patchset, poi):
-    from ..inference.workflow import load_analysis
+    from cevns_stats.inference.workflow import load_analysis
 
     if patchset is not None and patch is None:
         raise click.UsageError("--patchset needs --patch NAME (the grid point to use)")
     return load_analysis(workspace, patch=patch, patchset=patchset, poi=poi)
 
 
-@cli.command("discover")
+@click.command("discover")
 @_input_options
-@click.option("--toys", type=click.IntRange(min=1), default=None, help="Pseudo-datasets at the signal hypothesis.")
+@click.option(
+    "--toys", type=click.IntRange(min=1), default=None, help="Pseudo-datasets at the signal hypothesis."
+)
 @click.option("--seed", type=int, default=None, help="Random seed of the toys (needs --toys).")
-@click.option("--mode", type=click.Choice(["standard", "paper"]), default="standard", show_default=True,
-              help="standard: one-sided q0, POI on the signal's side; paper: alternative at the signal value.")
-@click.option("--toy-aux", type=click.Choice(["resampled", "fixed"]), default=None,
-              help="Toys' auxiliary data: resampled (pyhf; default) or fixed at nominal (paper). Needs --toys.")
+@click.option(
+    "--mode",
+    type=click.Choice(["standard", "paper"]),
+    default="standard",
+    show_default=True,
+    help="standard: one-sided q0, POI on the signal's side; paper: alternative at the signal value.",
+)
+@click.option(
+    "--toy-aux",
+    type=click.Choice(["resampled", "fixed"]),
+    default=None,
+    help="Toys' auxiliary data: resampled (pyhf; default) or fixed at nominal (paper). Needs --toys.",
+)
 def discover_command(workspace, patch, patchset, poi, as_json, toys, seed, mode, toy_aux):
     """Discovery significance Z: observed, median expected (Asimov) and, with --toys, toy mean and median.
 
     The signal hypothesis is the POI's init in the workspace (mu = 1 for cevns-stats workspaces and
     patchsets; ε = nsi_lin for a linear-basis workspace, whose signed ε the fast engine profiles).
     """
-    from ..inference.workflow import discovery_summary
+    from cevns_stats.inference.workflow import discovery_summary
 
     if toys is None and (seed is not None or toy_aux is not None):
         raise click.UsageError("--seed and --toy-aux need --toys N")
@@ -61,27 +75,43 @@ def discover_command(workspace, patch, patchset, poi, as_json, toys, seed, mode,
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{analysis.poi} = {analysis.signal:g} ({mode} mode): Z observed {result['z_observed']:.3f}, "
-               f"median expected {result['z_median_expected']:.3f}")
+    click.echo(
+        f"{analysis.poi} = {analysis.signal:g} ({mode} mode): Z observed {result['z_observed']:.3f}, "
+        f"median expected {result['z_median_expected']:.3f}"
+    )
     if toys is not None:
-        click.echo(f"{toys} toys (aux {result['toy_aux']}): mean Z {_fmt(result['z_mean_toys'])}, median Z "
-                   f"{_fmt(result['z_median_toys'])}, failed fits {result['n_failed_fits']}")
+        click.echo(
+            f"{toys} toys (aux {result['toy_aux']}): mean Z {_fmt(result['z_mean_toys'])}, median Z "
+            f"{_fmt(result['z_median_toys'])}, failed fits {result['n_failed_fits']}"
+        )
 
 
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-@cli.command("limit")
+@click.command("limit")
 @_input_options
-@click.option("--cl", type=click.FloatRange(0.5, 1.0, max_open=True), default=0.95, show_default=True,
-              help="Confidence level (0.90 or 0.95 in the paper).")
-@click.option("--engine", type=click.Choice(["pyhf", "fast"]), default="pyhf", show_default=True,
-              help="Linear POI: pyhf's CLs root finding (reference) or the fast engine (same conventions).")
-@click.option("--eps-max", type=FINITE_FLOAT, default=None, help="Signed ε: scan |ε| ≤ this (default: nsi_lin bound).")
+@click.option(
+    "--cl",
+    type=click.FloatRange(0.5, 1.0, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level (0.90 or 0.95 in the paper).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["pyhf", "fast"]),
+    default="pyhf",
+    show_default=True,
+    help="Linear POI: pyhf's CLs root finding (reference) or the fast engine (same conventions).",
+)
+@click.option(
+    "--eps-max", type=FINITE_FLOAT, default=None, help="Signed ε: scan |ε| ≤ this (default: nsi_lin bound)."
+)
 def limit_command(workspace, patch, patchset, poi, as_json, cl, engine, eps_max):
     """Upper limits: CLs (asymptotic q̃μ) on a linear POI, or allowed signed-ε interval(s) (profile likelihood)."""
-    from ..inference.workflow import limit_summary
+    from cevns_stats.inference.workflow import limit_summary
 
     if eps_max is not None and eps_max <= 0:
         raise click.BadParameter("must be > 0", param_hint="--eps-max")
@@ -94,13 +124,17 @@ def limit_command(workspace, patch, patchset, poi, as_json, cl, engine, eps_max)
         return
     click.echo(f"{result['method']}, CL = {cl:g}")
     if analysis.kind == "signed-eps":
-        click.echo(f"observed allowed ε: {_intervals(result['observed_intervals'])}; expected (SM Asimov): "
-                   f"{_intervals(result['expected_intervals'])}")
+        click.echo(
+            f"observed allowed ε: {_intervals(result['observed_intervals'])}; expected (SM Asimov): "
+            f"{_intervals(result['expected_intervals'])}"
+        )
         return
     band = result["expected_band"]
-    click.echo(f"{analysis.poi} < {result['observed']:.5g} observed; expected {band['median']:.5g} "
-               f"[-1σ {band['-1sigma']:.5g}, +1σ {band['+1sigma']:.5g}; -2σ {band['-2sigma']:.5g}, "
-               f"+2σ {band['+2sigma']:.5g}]")
+    click.echo(
+        f"{analysis.poi} < {result['observed']:.5g} observed; expected {band['median']:.5g} "
+        f"[-1σ {band['-1sigma']:.5g}, +1σ {band['+1sigma']:.5g}; -2σ {band['-2sigma']:.5g}, "
+        f"+2σ {band['+2sigma']:.5g}]"
+    )
 
 
 def _intervals(intervals) -> str:

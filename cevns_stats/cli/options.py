@@ -12,12 +12,19 @@ from pathlib import Path
 
 import click
 
-from ..detector import PRESETS, make_detector
-from ..fluxes.catalogue import SOLAR_MODELS, get_channels
-from ..interactions import MODEL_NAMES, make_model
+from cevns_stats.detector.presets import PRESETS, make_detector
+from cevns_stats.physics.fluxes.catalogue import SOLAR_MODELS, get_channels
+from cevns_stats.physics.interactions import MODEL_NAMES, make_model
 
-__all__ = ["detector_options", "model_options", "build_detector", "build_model", "write_atomic", "echo_json",
-           "FINITE_FLOAT"]
+__all__ = [
+    "FINITE_FLOAT",
+    "build_detector",
+    "build_model",
+    "detector_options",
+    "echo_json",
+    "model_options",
+    "write_atomic",
+]
 
 
 class _FiniteFloat(click.ParamType):
@@ -39,19 +46,40 @@ FINITE_FLOAT = _FiniteFloat()
 def detector_options(func):
     """--target/--preset, --threshold, --exposure, --efficiency, --resolution, --solar-model, --channels."""
     options = [
-        click.option("--target", "--preset", "target", default="xenon", show_default=True,
-                     help=f"Target (xenon, argon, lead, germanium, …, Xe130) or preset ({', '.join(PRESETS)})."),
+        click.option(
+            "--target",
+            "--preset",
+            "target",
+            default="xenon",
+            show_default=True,
+            help=f"Target (xenon, argon, lead, germanium, …, Xe130) or preset ({', '.join(PRESETS)}).",
+        ),
         click.option("--threshold", type=FINITE_FLOAT, default=None, help="Efficiency threshold E_th [keV]."),
         click.option("--exposure", type=FINITE_FLOAT, default=None, help="Exposure [tonne·year]."),
-        click.option("--efficiency", default=None,
-                     help="tanh | step | lz-ws2022 | PATH of an 'E [keV], efficiency' table."),
-        click.option("--resolution", type=FINITE_FLOAT, default=0.1, show_default=True,
-                     help="Relative resolution r (σ = r·E); 0 turns smearing off."),
+        click.option(
+            "--efficiency",
+            default=None,
+            help="tanh | step | lz-ws2022 | PATH of an 'E [keV], efficiency' table.",
+        ),
+        click.option(
+            "--resolution",
+            type=FINITE_FLOAT,
+            default=0.1,
+            show_default=True,
+            help="Relative resolution r (σ = r·E); 0 turns smearing off.",
+        ),
         click.option("--solar-model", type=click.Choice(SOLAR_MODELS), default="b16-gs98", show_default=True),
-        click.option("--channels", default=None,
-                     help="Comma-separated flux channels, or 'all' (default: solar + DSNB + atmospheric)."),
-        click.option("--flux-table", multiple=True, metavar="CHANNEL=PATH",
-                     help="Replace a channel's spectrum by an 'E [MeV], dPhi/dE' table (repeatable)."),
+        click.option(
+            "--channels",
+            default=None,
+            help="Comma-separated flux channels, or 'all' (default: solar + DSNB + atmospheric).",
+        ),
+        click.option(
+            "--flux-table",
+            multiple=True,
+            metavar="CHANNEL=PATH",
+            help="Replace a channel's spectrum by an 'E [MeV], dPhi/dE' table (repeatable).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -65,16 +93,23 @@ def model_options(func=None, *, eps_option=None):
     """
     if func is None:
         return functools.partial(model_options, eps_option=eps_option)
-    eps = eps_option or click.option("--eps", type=FINITE_FLOAT, default=0.0, show_default=True,
-                                     help="NSI coupling ε.")
+    eps = eps_option or click.option(
+        "--eps", type=FINITE_FLOAT, default=0.0, show_default=True, help="NSI coupling ε."
+    )
     options = [
         click.option("--model", type=click.Choice(MODEL_NAMES), default=None, help="New-physics model."),
         eps,
         click.option("--flavour", type=click.Choice(["e", "mu", "tau"]), default="mu", show_default=True),
         click.option("--quark", type=click.Choice(["u", "d", "s"]), default=None, help="Quark (default d)."),
-        click.option("--scalar-charge", type=click.Choice(["cerdeno2016", "nucleon-ff"]), default="cerdeno2016",
-                     show_default=True),
-        click.option("--kappa", type=FINITE_FLOAT, default=None, help="Scalar normalisation κ (default 1/√2)."),
+        click.option(
+            "--scalar-charge",
+            type=click.Choice(["cerdeno2016", "nucleon-ff"]),
+            default="cerdeno2016",
+            show_default=True,
+        ),
+        click.option(
+            "--kappa", type=FINITE_FLOAT, default=None, help="Scalar normalisation κ (default 1/√2)."
+        ),
         click.option("--lq-mass", type=FINITE_FLOAT, default=None, help="S1 leptoquark mass [GeV] (lq-s1)."),
         click.option("--lq-coupling", type=FINITE_FLOAT, default=None, help="S1 coupling λ (lq-s1)."),
     ]
@@ -95,11 +130,18 @@ def _parse_tables(flux_table) -> dict:
 
 def build_detector(kw: dict):
     """Detector and channels from the parsed ``detector_options``."""
-    detector = make_detector(kw["target"], exposure_tonne_year=kw["exposure"], threshold_keV=kw["threshold"],
-                             efficiency=kw["efficiency"], resolution=kw["resolution"])
+    detector = make_detector(
+        kw["target"],
+        exposure_tonne_year=kw["exposure"],
+        threshold_keV=kw["threshold"],
+        efficiency=kw["efficiency"],
+        resolution=kw["resolution"],
+    )
     names = None
     if kw["channels"]:
-        names = "all" if kw["channels"] == "all" else [n.strip() for n in kw["channels"].split(",") if n.strip()]
+        names = (
+            "all" if kw["channels"] == "all" else [n.strip() for n in kw["channels"].split(",") if n.strip()]
+        )
     channels = get_channels(names, solar_model=kw["solar_model"], tables=_parse_tables(kw["flux_table"]))
     return detector, channels
 
@@ -109,9 +151,16 @@ def build_model(kw: dict):
     if kw["model"] is None:
         return None
     extra = {} if kw["kappa"] is None else {"kappa": kw["kappa"]}
-    return make_model(kw["model"], eps=kw["eps"], flavour=kw["flavour"], quark=kw["quark"],
-                      scalar_charge=kw["scalar_charge"], lq_mass_GeV=kw["lq_mass"], lq_coupling=kw["lq_coupling"],
-                      **extra)
+    return make_model(
+        kw["model"],
+        eps=kw["eps"],
+        flavour=kw["flavour"],
+        quark=kw["quark"],
+        scalar_charge=kw["scalar_charge"],
+        lq_mass_GeV=kw["lq_mass"],
+        lq_coupling=kw["lq_coupling"],
+        **extra,
+    )
 
 
 def write_atomic(path, writer) -> None:
@@ -132,5 +181,3 @@ def echo_json(obj) -> None:
     """One JSON object on stdout (indent 4, sorted keys, like pyhf's CLI)."""
     json.dump(obj, sys.stdout, indent=4, sort_keys=True)
     sys.stdout.write("\n")
-
-

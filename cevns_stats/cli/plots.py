@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import click
 
-from . import cli
-from .options import FINITE_FLOAT, build_detector, build_model, detector_options, model_options, write_atomic
+from cevns_stats.cli.options import (
+    FINITE_FLOAT,
+    build_detector,
+    build_model,
+    detector_options,
+    model_options,
+    write_atomic,
+)
 
 
-@cli.command("plot-fluxes")
+@click.command("plot-fluxes")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default="fluxes.png", show_default=True)
 @click.option("--solar-model", type=click.Choice(["b16-gs98", "b16-agss09"]), default="b16-gs98")
 @click.option("--channels", default="all", show_default=True, help="Comma-separated channels or 'all'.")
 def plot_fluxes_command(output, solar_model, channels):
     """Neutrino fluxes with uncertainty bands (the paper's Fig. 2)."""
-    from ..fluxes.catalogue import get_channels
-    from ..plotting import plot_fluxes, save_figure
+    from cevns_stats.physics.fluxes.catalogue import get_channels
+    from cevns_stats.plots.common import save_figure
+    from cevns_stats.plots.spectra import plot_fluxes
 
     names = "all" if channels == "all" else [n.strip() for n in channels.split(",")]
     fig = plot_fluxes(get_channels(names, solar_model=solar_model))
@@ -23,15 +30,21 @@ def plot_fluxes_command(output, solar_model, channels):
     click.echo(f"wrote {output}")
 
 
-@cli.command("plot-efficiency")
+@click.command("plot-efficiency")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default="efficiency.png", show_default=True)
 @click.option("--thresholds", default="1,2,3,4,5", show_default=True, help="Comma-separated E_th [keV].")
-@click.option("--table", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Overlay an 'E [keV], efficiency' table (e.g. LZ's published one).")
+@click.option(
+    "--table",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Overlay an 'E [keV], efficiency' table (e.g. LZ's published one).",
+)
 def plot_efficiency_command(output, thresholds, table):
     """Tanh efficiencies (fixed a, b) for several thresholds and LZ WS2022 (the paper's Fig. 1)."""
-    from ..plotting import plot_efficiency, save_figure
-    from ..tables import read_table
+    from cevns_stats.physics.tables import read_table
+    from cevns_stats.plots.common import save_figure
+    from cevns_stats.plots.data import efficiency_data
+    from cevns_stats.plots.spectra import plot_efficiency
 
     try:
         values = [FINITE_FLOAT.convert(t, None, None) for t in thresholds.split(",")]
@@ -40,20 +53,22 @@ def plot_efficiency_command(output, thresholds, table):
     if any(v <= 0 for v in values):
         raise click.BadParameter("thresholds must be > 0 keV", param_hint="--thresholds")
     reference = read_table(table, what="efficiency table") if table else None
-    fig = plot_efficiency(values, reference)
+    fig = plot_efficiency(**efficiency_data(values), reference_table=reference)
     write_atomic(output, lambda tmp: save_figure(fig, tmp))
     click.echo(f"wrote {output}")
 
 
-@cli.command("plot-spectrum")
+@click.command("plot-spectrum")
 @detector_options
 @model_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default="spectrum.png", show_default=True)
 def plot_spectrum_command(output, **kw):
     """SM and NSI recoil spectra per flux channel (the paper's Fig. 3)."""
-    from ..plotting import plot_recoil_spectra, save_figure
+    from cevns_stats.plots.common import save_figure
+    from cevns_stats.plots.data import recoil_spectrum_data
+    from cevns_stats.plots.spectra import plot_recoil_spectra
 
     detector, channels = build_detector(kw)
-    fig = plot_recoil_spectra(detector, channels, build_model(kw))
+    fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, build_model(kw)))
     write_atomic(output, lambda tmp: save_figure(fig, tmp))
     click.echo(f"wrote {output}")

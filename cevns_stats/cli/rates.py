@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import click
 
-from . import cli
-from .options import build_detector, build_model, detector_options, echo_json, model_options, write_atomic
+from cevns_stats.cli.options import (
+    build_detector,
+    build_model,
+    detector_options,
+    echo_json,
+    model_options,
+    write_atomic,
+)
 
 
 def _table(summary: dict) -> str:
-    lines = [f"{summary['target']}: {summary['exposure_tonne_year']:g} t·yr, E_th = {summary['threshold_keV']:g} keV, "
-             f"efficiency {summary['detector']['efficiency']}, r = {summary['detector']['resolution']:g}",
-             f"{'channel':<14}{'flux [cm^-2 s^-1]':>18}{'unc.':>7}{'events':>13}" +
-             (f"{'NSI change':>13}" if "total_nsi_events" in summary else "")]
+    lines = [
+        (
+            f"{summary['target']}: {summary['exposure_tonne_year']:g} t·yr, E_th = {summary['threshold_keV']:g} keV, "
+            f"efficiency {summary['detector']['efficiency']}, r = {summary['detector']['resolution']:g}"
+        ),
+        f"{'channel':<14}{'flux [cm^-2 s^-1]':>18}{'unc.':>7}{'events':>13}"
+        + (f"{'NSI change':>13}" if "total_nsi_events" in summary else ""),
+    ]
     for name, row in summary["channels"].items():
         line = f"{name:<14}{row['flux_cm2_s']:>18.4g}{row['uncertainty']:>7.1%}{row['events']:>13.4g}"
         if "nsi_events" in row:
@@ -24,23 +34,30 @@ def _table(summary: dict) -> str:
     return "\n".join([*lines, total])
 
 
-@cli.command("rates")
+@click.command("rates")
 @detector_options
 @model_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
-              help="Draw the recoil spectrum per channel (PNG/PDF by suffix).")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Draw the recoil spectrum per channel (PNG/PDF by suffix).",
+)
 def rates_command(as_json, plot_path, **kw):
     """Expected CEvNS events per flux channel for a detector."""
     detector, channels = build_detector(kw)
     model = build_model(kw)
-    from ..summary import rate_summary
+    from cevns_stats.detector.summary import rate_summary
 
     summary = rate_summary(detector, channels, model)
     if plot_path:
-        from ..plotting import plot_recoil_spectra, save_figure
+        from cevns_stats.plots.common import save_figure
+        from cevns_stats.plots.data import recoil_spectrum_data
+        from cevns_stats.plots.spectra import plot_recoil_spectra
 
-        fig = plot_recoil_spectra(detector, channels, model)
+        fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, model))
         write_atomic(plot_path, lambda tmp: save_figure(fig, tmp))
     if as_json:
         echo_json(summary)

@@ -13,10 +13,16 @@ from pathlib import Path
 
 import click
 
-from . import cli
-from .options import build_detector, build_model, detector_options, echo_json, model_options, write_atomic
+from cevns_stats.cli.options import (
+    build_detector,
+    build_model,
+    detector_options,
+    echo_json,
+    model_options,
+    write_atomic,
+)
 
-__all__ = ["reach_command", "parse_range", "LogRange"]
+__all__ = ["LogRange", "parse_range", "reach_command"]
 
 
 def parse_range(text: str, *, positive: bool) -> tuple[float, float, int]:
@@ -72,8 +78,13 @@ class LogRange(click.ParamType):
 
 def _reach_model_options(func):
     """The shared model options, with --eps replaced by the scanned range."""
-    eps = click.option("--eps", "eps_values", type=LogRange(positive=False), required=True,
-                       help="Injected ε range LO:HI:N (|ε| log-spaced; negative for ε < 0 of signed models).")
+    eps = click.option(
+        "--eps",
+        "eps_values",
+        type=LogRange(positive=False),
+        required=True,
+        help="Injected ε range LO:HI:N (|ε| log-spaced; negative for ε < 0 of signed models).",
+    )
     return model_options(func, eps_option=eps)
 
 
@@ -83,12 +94,16 @@ def _check_usage(kw, toys, asimov, scheduler, workers) -> int:
     if kw["exposure"] is not None:
         raise click.BadParameter("the exposure is scanned; use --exposures LO:HI:N", param_hint="--exposure")
     if kw["lq_mass"] is not None or kw["lq_coupling"] is not None:
-        raise click.BadParameter("reach scans ε itself (lq-s1: ε = −λ²/(4√2 G_F m²)); drop --lq-mass/--lq-coupling",
-                                 param_hint="--lq-mass/--lq-coupling")
+        raise click.BadParameter(
+            "reach scans ε itself (lq-s1: ε = −λ²/(4√2 G_F m²)); drop --lq-mass/--lq-coupling",
+            param_hint="--lq-mass/--lq-coupling",
+        )
     if asimov and toys is not None:
         raise click.BadParameter("give either --toys or --asimov, not both", param_hint="--toys/--asimov")
     if scheduler is not None and workers is not None:
-        raise click.BadParameter("give either --scheduler or --workers, not both", param_hint="--scheduler/--workers")
+        raise click.BadParameter(
+            "give either --scheduler or --workers, not both", param_hint="--scheduler/--workers"
+        )
     if kw["model"].startswith("scalar") and kw["eps_values"][0] < 0:
         raise click.BadParameter("scalar models depend on ε² only: give a positive range", param_hint="--eps")
     return 0 if asimov else (600 if toys is None else toys)
@@ -96,54 +111,108 @@ def _check_usage(kw, toys, asimov, scheduler, workers) -> int:
 
 def _text(payload: dict) -> str:
     s = payload["settings"]
-    lines = [f"{s['preset']} {s['model']['model']}, E_th = {s['threshold_keV']:g} keV, "
-             f"⁸B {s['b8_events_per_tonne_year']:.3g} events/t·yr; "
-             + ("Asimov Z" if s["asimov"] else f"{s['n_toys']} toys ({s['mode']}, aux {s['toy_aux']}), "
-                f"{payload['n_failed_fits']} failed fits"),
-             f"{'exposure [t·yr]':>16}{'ε(3σ)':>12}{'ε(5σ)':>12}"]
+    lines = [
+        f"{s['preset']} {s['model']['model']}, E_th = {s['threshold_keV']:g} keV, "
+        f"⁸B {s['b8_events_per_tonne_year']:.3g} events/t·yr; "
+        + (
+            "Asimov Z"
+            if s["asimov"]
+            else f"{s['n_toys']} toys ({s['mode']}, aux {s['toy_aux']}), "
+            f"{payload['n_failed_fits']} failed fits"
+        ),
+        f"{'exposure [t·yr]':>16}{'ε(3σ)':>12}{'ε(5σ)':>12}",
+    ]
     fmt = lambda v: f"{v:>12.4g}" if v is not None else f"{'—':>12}"  # noqa: E731
     for e, c3, c5 in zip(payload["exposures"], payload["contours"]["3"], payload["contours"]["5"]):
         lines.append(f"{e:>16.4g}{fmt(c3)}{fmt(c5)}")
     return "\n".join(lines)
 
 
-@cli.command("reach")
+@click.command("reach")
 @detector_options
 @_reach_model_options
-@click.option("--exposures", "exposures", type=LogRange(positive=True), required=True,
-              help="Exposure range LO:HI:N [t·yr], log-spaced.")
+@click.option(
+    "--exposures",
+    "exposures",
+    type=LogRange(positive=True),
+    required=True,
+    help="Exposure range LO:HI:N [t·yr], log-spaced.",
+)
 @click.option("--toys", type=click.IntRange(min=1), default=None, help="Toys per grid point [default: 600].")
 @click.option("--asimov", is_flag=True, help="Asimov (median) Z instead of toys (fast).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Master seed (per-point seeds derived).")
-@click.option("--mode", type=click.Choice(["standard", "paper"]), default="standard", show_default=True,
-              help="standard: one-sided q0; paper: t at the injected ε.")
-@click.option("--toy-aux", type=click.Choice(["resampled", "fixed"]), default="resampled", show_default=True,
-              help="Auxiliary flux data of toys: resampled (pyhf) or fixed at 1 (the paper).")
+@click.option(
+    "--mode",
+    type=click.Choice(["standard", "paper"]),
+    default="standard",
+    show_default=True,
+    help="standard: one-sided q0; paper: t at the injected ε.",
+)
+@click.option(
+    "--toy-aux",
+    type=click.Choice(["resampled", "fixed"]),
+    default="resampled",
+    show_default=True,
+    help="Auxiliary flux data of toys: resampled (pyhf) or fixed at 1 (the paper).",
+)
 @click.option("--scheduler", default=None, help="Address of a Dask scheduler to run the grid on.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Start a local Dask cluster (N processes).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Start a local Dask cluster (N processes)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("--output", "output", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
-              help="Draw the reach map (PNG/PDF by suffix).")
-def reach_command(exposures, eps_values, toys, asimov, seed, mode, toy_aux, scheduler, workers, as_json, output,
-                  plot_path, **kw):
+@click.option(
+    "--output", "output", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here."
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Draw the reach map (PNG/PDF by suffix).",
+)
+def reach_command(
+    exposures,
+    eps_values,
+    toys,
+    asimov,
+    seed,
+    mode,
+    toy_aux,
+    scheduler,
+    workers,
+    as_json,
+    output,
+    plot_path,
+    **kw,
+):
     """Discovery reach on an exposure × ε grid: mean toy Z (or Asimov Z) with 3σ/5σ contours."""
     n_toys = _check_usage({**kw, "eps_values": eps_values}, toys, asimov, scheduler, workers)
     detector, channels = build_detector({**kw, "exposure": 1.0})
     model = build_model({**kw, "eps": 0.0})
-    from ..inference.distributed import dask_client
-    from ..inference.reach import reach_grid, reach_setup
+    from cevns_stats.experiments.projections import reach_setup
+    from cevns_stats.inference.distributed import dask_client
+    from cevns_stats.inference.reach import reach_grid
 
     setup = reach_setup(detector, channels, model, preset=kw["target"])
     with dask_client(scheduler, workers) as client:
-        result = reach_grid(setup, exposures, eps_values, n_toys=n_toys, asimov=asimov, seed=seed, mode=mode,
-                            toy_aux=toy_aux, client=client, progress=not as_json)
+        result = reach_grid(
+            setup,
+            exposures,
+            eps_values,
+            n_toys=n_toys,
+            asimov=asimov,
+            seed=seed,
+            mode=mode,
+            toy_aux=toy_aux,
+            client=client,
+            progress=not as_json,
+        )
     payload = result.to_json()
     if output:
         write_atomic(output, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=4, sort_keys=True)))
     if plot_path:
-        from ..plot_reach import plot_reach
-        from ..plotting import save_figure
+        from cevns_stats.plots.common import save_figure
+        from cevns_stats.plots.reach import plot_reach
 
         ax = plot_reach(payload)
         write_atomic(plot_path, lambda tmp: save_figure(ax.figure, tmp))

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import click
 
-from . import cli
-from .options import build_detector, build_model, detector_options, echo_json, model_options, write_atomic
+from cevns_stats.cli.options import (
+    build_detector,
+    build_model,
+    detector_options,
+    echo_json,
+    model_options,
+    write_atomic,
+)
 
 
 def template_basename(preset: str, model, threshold_keV: float) -> str:
@@ -21,15 +27,21 @@ def template_basename(preset: str, model, threshold_keV: float) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "p", "_".join(parts))
 
 
-@cli.command("templates")
+@click.command("templates")
 @detector_options
 @model_options
-@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False), required=True,
-              help="Directory for <name>.root and <name>.json.")
+@click.option(
+    "--output",
+    "-o",
+    "output_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory for <name>.root and <name>.json.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (files, totals) on stdout.")
 def templates_command(output_dir, as_json, **kw):
     """Build per-channel SM, LIN (per ε) and QUAD (per ε²) templates for a preset and model."""
-    from ..templates import build_templates
+    from cevns_stats.likelihood.templates import build_templates
 
     detector, channels = build_detector(kw)
     model = build_model(kw)
@@ -38,11 +50,16 @@ def templates_command(output_dir, as_json, **kw):
     root_path, json_path = Path(output_dir) / f"{name}.root", Path(output_dir) / f"{name}.json"
     write_atomic(json_path, templates.write_json)
     write_atomic(root_path, templates.write_root)
-    summary = {"files": [str(root_path), str(json_path)], "channels": list(templates.channels),
-               "totals": {c: float(v.sum()) for c, v in templates.values.items()},
-               "config_sha256": templates.metadata["config_sha256"]}
+    summary = {
+        "files": [str(root_path), str(json_path)],
+        "channels": list(templates.channels),
+        "totals": {c: float(v.sum()) for c, v in templates.values.items()},
+        "config_sha256": templates.metadata["config_sha256"],
+    }
     if as_json:
         echo_json(summary)
     else:
-        click.echo(f"wrote {root_path} and {json_path} ({len(templates.channels)} channels, "
-                   f"{templates.edges_keV.size - 1} bins, SM total {summary['totals']['SM']:.4g} events)")
+        click.echo(
+            f"wrote {root_path} and {json_path} ({len(templates.channels)} channels, "
+            f"{templates.edges_keV.size - 1} bins, SM total {summary['totals']['SM']:.4g} events)"
+        )

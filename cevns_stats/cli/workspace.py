@@ -9,8 +9,14 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import cli
-from .options import FINITE_FLOAT, build_detector, build_model, detector_options, model_options, write_atomic
+from cevns_stats.cli.options import (
+    FINITE_FLOAT,
+    build_detector,
+    build_model,
+    detector_options,
+    model_options,
+    write_atomic,
+)
 
 __all__ = ["parse_grid"]
 
@@ -59,12 +65,17 @@ def _command_line(kw: dict) -> str:
 def _grid_request(kw: dict, model):
     """(kind, grid) for the patchset, or (None, None) for a single workspace."""
     grid = parse_grid(kw["grid"], "--grid")
-    masses, couplings = parse_grid(kw["lq_masses"], "--lq-masses"), parse_grid(kw["lq_couplings"], "--lq-couplings")
+    masses, couplings = (
+        parse_grid(kw["lq_masses"], "--lq-masses"),
+        parse_grid(kw["lq_couplings"], "--lq-couplings"),
+    )
     if (masses is None) != (couplings is None):
         raise click.BadParameter("give both --lq-masses and --lq-couplings", param_hint="--lq-masses")
     if masses is not None:
         if model is None or model.name != "lq-s1":
-            raise click.BadParameter("--lq-masses/--lq-couplings need --model lq-s1", param_hint="--lq-masses")
+            raise click.BadParameter(
+                "--lq-masses/--lq-couplings need --model lq-s1", param_hint="--lq-masses"
+            )
         return "lq", [(m, c) for m in masses for c in couplings]
     if grid is not None:
         return "eps", grid
@@ -75,7 +86,7 @@ def _grid_request(kw: dict, model):
 
 
 def _single_workspace(templates, model, kw):
-    from ..workspace import build_workspace, set_eps
+    from cevns_stats.likelihood.workspace import build_workspace, set_eps
 
     if kw["linear"]:
         spec = build_workspace(templates, form="linear", flux_modifier=kw["flux_modifier"])
@@ -84,22 +95,45 @@ def _single_workspace(templates, model, kw):
     return build_workspace(templates, form=form, eps_ref=kw["eps_ref"], flux_modifier=kw["flux_modifier"])
 
 
-@cli.command("workspace")
+@click.command("workspace")
 @detector_options
 @model_options
 @click.option("--grid", default=None, help="ε grid for the patchset: LO:HI:N, log:LO:HI:N or v1,v2,….")
-@click.option("--lq-masses", default=None, help="S1 masses [GeV] for an lq-s1 patchset (same syntax as --grid).")
+@click.option(
+    "--lq-masses", default=None, help="S1 masses [GeV] for an lq-s1 patchset (same syntax as --grid)."
+)
 @click.option("--lq-couplings", default=None, help="S1 couplings λ for an lq-s1 patchset (same syntax).")
-@click.option("--flux-modifier", type=click.Choice(["normsys", "histosys"]), default="normsys", show_default=True,
-              help="normsys (pyhf code4) or histosys (the paper's linear Gaussian).")
-@click.option("--eps-ref", type=FINITE_FLOAT, default=None, help="Scalar form: ε of mu = 1 (default: automatic).")
-@click.option("--linear", is_flag=True, help="Write the linear-basis workspace (nsi_lin = --eps, nsi_quad = ε²).")
-@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False), required=True,
-              help="Directory for workspace.json or BkgOnly.json + patchset.json, and README.md.")
+@click.option(
+    "--flux-modifier",
+    type=click.Choice(["normsys", "histosys"]),
+    default="normsys",
+    show_default=True,
+    help="normsys (pyhf code4) or histosys (the paper's linear Gaussian).",
+)
+@click.option(
+    "--eps-ref", type=FINITE_FLOAT, default=None, help="Scalar form: ε of mu = 1 (default: automatic)."
+)
+@click.option(
+    "--linear", is_flag=True, help="Write the linear-basis workspace (nsi_lin = --eps, nsi_quad = ε²)."
+)
+@click.option(
+    "--output",
+    "-o",
+    "output_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory for workspace.json or BkgOnly.json + patchset.json, and README.md.",
+)
 def workspace_command(output_dir, **kw):
     """pyhf likelihoods for a preset and model: workspace.json (SM, scalar) or BkgOnly + patchset (vector, LQ)."""
-    from ..publish import build_patchset, readme_text, workspace_readme_text, write_files, write_publication
-    from ..templates import build_templates
+    from cevns_stats.likelihood.publish import (
+        build_patchset,
+        readme_text,
+        workspace_readme_text,
+        write_files,
+        write_publication,
+    )
+    from cevns_stats.likelihood.templates import build_templates
 
     detector, channels = build_detector(kw)
     model = build_model(kw)
@@ -108,31 +142,52 @@ def workspace_command(output_dir, **kw):
     command, settings = _command_line(kw), templates.metadata
     if kind is None:
         spec = _single_workspace(templates, model, kw)
-        write_files(output_dir, {"workspace.json": spec,
-                                 "README.md": workspace_readme_text(spec, command=command, settings=settings)})
+        write_files(
+            output_dir,
+            {
+                "workspace.json": spec,
+                "README.md": workspace_readme_text(spec, command=command, settings=settings),
+            },
+        )
         click.echo(f"wrote {output_dir}/workspace.json and README.md ({spec['measurements'][0]['name']})")
         return
     bkg_only, patchset = build_patchset(templates, grid, kind=kind, flux_modifier=kw["flux_modifier"])
-    write_publication(output_dir, bkg_only, patchset, readme_text(bkg_only, patchset, command=command,
-                                                                   settings=settings))
-    click.echo(f"wrote {output_dir}/BkgOnly.json, patchset.json ({len(patchset['patches'])} patches) and README.md")
+    write_publication(
+        output_dir, bkg_only, patchset, readme_text(bkg_only, patchset, command=command, settings=settings)
+    )
+    click.echo(
+        f"wrote {output_dir}/BkgOnly.json, patchset.json ({len(patchset['patches'])} patches) and README.md"
+    )
 
 
-@cli.command("combine")
+@click.command("combine")
 @click.argument("workspaces", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--output", "-o", "output_file", type=click.Path(dir_okay=False), default=None,
-              help="Combined workspace JSON (default: stdout).")
-@click.option("--join", type=click.Choice(["outer", "none", "left outer", "right outer"]), default="outer",
-              show_default=True, help="pyhf join operation.")
+@click.option(
+    "--output",
+    "-o",
+    "output_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Combined workspace JSON (default: stdout).",
+)
+@click.option(
+    "--join",
+    type=click.Choice(["outer", "none", "left outer", "right outer"]),
+    default="outer",
+    show_default=True,
+    help="pyhf join operation.",
+)
 @click.option("--merge-channels", is_flag=True, help="Merge same-named channels (outer joins only).")
 def combine_command(workspaces, output_file, join, merge_channels):
     """Combine pyhf workspaces (ours or external); same-named nuisances become one parameter."""
-    from ..combination import combine_workspaces
-    from ..workspace import load_workspace
+    from cevns_stats.likelihood.combination import combine_workspaces
+    from cevns_stats.likelihood.workspace import load_workspace
 
     if len(workspaces) < 2:
         raise click.BadParameter("give at least two workspace files", param_hint="WORKSPACES")
-    combined = combine_workspaces([load_workspace(p) for p in workspaces], join=join, merge_channels=merge_channels)
+    combined = combine_workspaces(
+        [load_workspace(p) for p in workspaces], join=join, merge_channels=merge_channels
+    )
     text = json.dumps(combined, indent=4, sort_keys=True) + "\n"
     if output_file is None:
         click.echo(text, nl=False)

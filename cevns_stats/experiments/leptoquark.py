@@ -23,7 +23,7 @@ Two methods:
   monotonic in ν): on the background-only Asimov data ν̂ = 0, so q̃(ν) = 2[−ln L(ν, φ̂̂) + ln L(0, φ̂)].
   Asymptotic **CLs** (pyhf's ``calctype="asymptotics"``): the median expected CLs under the background is
   2[1 − Φ(√q̃_A)], so CLs = 0.10 at √q̃_A = Φ⁻¹(0.95) = 1.645 (q̃_A = 2.706; CLs+b would use 1.2816²). Any
-  point can be cross-checked with ``pyhf.infer.hypotest`` on the (m, λ) patch of :mod:`cevns_stats.publish`.
+  point can be cross-checked with ``pyhf.infer.hypotest`` on the (m, λ) patch of :mod:`cevns_stats.likelihood.publish`.
 """
 
 from __future__ import annotations
@@ -34,25 +34,40 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize, stats
 
-from .. import constants as c
-from ..detector import make_detector
-from ..efficiency import LZ_WS2022_EFFICIENCY
-from ..errors import FitError, InvalidInput, UnknownName
-from ..fluxes.catalogue import get_channels
-from ..inference.engine import CompiledModel
-from ..inference.fit import fit_batch
-from ..interactions import leptoquark_epsilon, make_model  # noqa: F401  (used by the doctest)
-from ..nuclei import get_target
-from ..rates import rate_components, unit_rates
-from ..templates import TemplateSet, build_templates
-from ..workspace import build_workspace
-from .lz_ws2022 import LZ_EXPOSURE_TONNE_YEAR, LZ_SIGNAL_EVENTS_90CL, lz_signal_events
+from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
+from cevns_stats.detector.presets import make_detector
+from cevns_stats.errors import FitError, InvalidInput, UnknownName
+from cevns_stats.experiments.lz_ws2022 import LZ_EXPOSURE_TONNE_YEAR, LZ_SIGNAL_EVENTS_90CL, lz_signal_events
+from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.fit import fit_batch
+from cevns_stats.likelihood.templates import TemplateSet, build_templates
+from cevns_stats.likelihood.workspace import build_workspace
+from cevns_stats.physics import constants as c
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import leptoquark_epsilon, make_model  # noqa: F401  (used by the doctest)
+from cevns_stats.physics.nuclei import get_target
+from cevns_stats.physics.rates import rate_components, unit_rates
 
 __all__ = [
-    "LQ_FLAVOURS", "EXPERIMENTS", "NORMALISATIONS", "LZ_QUOTED_B8_EVENTS", "CONFIDENCE_LEVEL",
-    "ASIMOV_Q_CLS90", "DEFAULT_MASSES_GeV", "LZExcess", "LQLimit", "lambda_from_epsilon", "lz_excess_events",
-    "solve_excess", "lz_lq_limit", "future_templates", "future_model", "asimov_exclusion_q",
-    "asimov_epsilon_90", "future_lq_limit", "lq_limit",
+    "ASIMOV_Q_CLS90",
+    "CONFIDENCE_LEVEL",
+    "EXPERIMENTS",
+    "LQ_FLAVOURS",
+    "LZ_QUOTED_B8_EVENTS",
+    "NORMALISATIONS",
+    "DEFAULT_MASSES_GeV",
+    "LQLimit",
+    "LZExcess",
+    "asimov_epsilon_90",
+    "asimov_exclusion_q",
+    "future_lq_limit",
+    "future_model",
+    "future_templates",
+    "lambda_from_epsilon",
+    "lq_limit",
+    "lz_excess_events",
+    "lz_lq_limit",
+    "solve_excess",
 ]
 
 LQ_FLAVOURS = ("mu", "tau")
@@ -125,11 +140,20 @@ class LQLimit(NamedTuple):
 
     def to_json(self) -> dict:
         """JSON-ready dict (the ``cevns-stats lq-limit --json`` contract)."""
-        return {"experiment": self.experiment, "flavour": self.flavour, "exposure_tonne_year": self.exposure_tonne_year,
-                "method": self.method, "normalisation": self.normalisation, "epsilon_90": self.epsilon_90,
-                "sm_8b_events": self.sm_8b_events, "lambda_at_1TeV": self.lambda_at_1TeV,
-                "masses_GeV": self.masses_GeV.tolist(), "lambda_bound": self.lambda_bound.tolist(),
-                "confidence_level": CONFIDENCE_LEVEL, "details": self.details}
+        return {
+            "experiment": self.experiment,
+            "flavour": self.flavour,
+            "exposure_tonne_year": self.exposure_tonne_year,
+            "method": self.method,
+            "normalisation": self.normalisation,
+            "epsilon_90": self.epsilon_90,
+            "sm_8b_events": self.sm_8b_events,
+            "lambda_at_1TeV": self.lambda_at_1TeV,
+            "masses_GeV": self.masses_GeV.tolist(),
+            "lambda_bound": self.lambda_bound.tolist(),
+            "confidence_level": CONFIDENCE_LEVEL,
+            "details": self.details,
+        }
 
 
 def lambda_from_epsilon(mass_GeV, epsilon) -> np.ndarray:
@@ -179,6 +203,7 @@ def lz_excess_events(flavour: str, *, channels=None, mixing=None) -> LZExcess:
         def rate(energy_keV):
             comps = rate_components(unit_rates(xenon, channels, energy_keV, mixing=mixing), model)[index]
             return comps.sum(axis=0) if only is None else comps[list(only)].sum(axis=0)
+
         return lz_signal_events(rate, efficiency=LZ_WS2022_EFFICIENCY)
 
     b8 = tuple(i for i, ch in enumerate(channels) if ch.name == _B8)
@@ -213,23 +238,45 @@ def lz_lq_limit(flavour: str, *, normalisation: str = "direct", masses_GeV=None,
     masses = _check_masses(masses_GeV)
     counts = lz_excess_events(flavour, channels=channels)
     scales = {"direct": 1.0, "lz-quoted": LZ_QUOTED_B8_EVENTS / counts.sm_8b_events}
-    eps = {k: -solve_excess(s * counts.lin_events, s * counts.quad_events, LZ_SIGNAL_EVENTS_90CL)
-           for k, s in scales.items()}
-    details = {"signal_events_90cl": LZ_SIGNAL_EVENTS_90CL, "lin_events_per_eps": counts.lin_events,
-               "quad_events_per_eps2": counts.quad_events, "sm_events": counts.sm_events,
-               "sm_8b_events_direct": counts.sm_8b_events, "sm_8b_events_lz_quoted": LZ_QUOTED_B8_EVENTS,
-               "excess_scale": scales[normalisation], "window_keV": [0.0, 20.0], "efficiency": "lz-ws2022",
-               "epsilon_90_by_normalisation": eps,
-               "lambda_at_1TeV_by_normalisation": {k: float(lambda_from_epsilon(1000.0, e)) for k, e in eps.items()}}
+    eps = {
+        k: -solve_excess(s * counts.lin_events, s * counts.quad_events, LZ_SIGNAL_EVENTS_90CL)
+        for k, s in scales.items()
+    }
+    details = {
+        "signal_events_90cl": LZ_SIGNAL_EVENTS_90CL,
+        "lin_events_per_eps": counts.lin_events,
+        "quad_events_per_eps2": counts.quad_events,
+        "sm_events": counts.sm_events,
+        "sm_8b_events_direct": counts.sm_8b_events,
+        "sm_8b_events_lz_quoted": LZ_QUOTED_B8_EVENTS,
+        "excess_scale": scales[normalisation],
+        "window_keV": [0.0, 20.0],
+        "efficiency": "lz-ws2022",
+        "epsilon_90_by_normalisation": eps,
+        "lambda_at_1TeV_by_normalisation": {k: float(lambda_from_epsilon(1000.0, e)) for k, e in eps.items()},
+    }
     b8 = counts.sm_8b_events if normalisation == "direct" else LZ_QUOTED_B8_EVENTS
-    method = ("LZ WS2022 counting recast: NSI excess (LIN+QUAD, LZ efficiency, 0-20 keVnr) = "
-              f"{LZ_SIGNAL_EVENTS_90CL} events (90% CL, calibrated on LZ's WIMP median sensitivity)")
-    return LQLimit("lz-ws2022", flavour, LZ_EXPOSURE_TONNE_YEAR, method, normalisation, eps[normalisation], b8,
-                   masses, lambda_from_epsilon(masses, eps[normalisation]), details)
+    method = (
+        "LZ WS2022 counting recast: NSI excess (LIN+QUAD, LZ efficiency, 0-20 keVnr) = "
+        f"{LZ_SIGNAL_EVENTS_90CL} events (90% CL, calibrated on LZ's WIMP median sensitivity)"
+    )
+    return LQLimit(
+        "lz-ws2022",
+        flavour,
+        LZ_EXPOSURE_TONNE_YEAR,
+        method,
+        normalisation,
+        eps[normalisation],
+        b8,
+        masses,
+        lambda_from_epsilon(masses, eps[normalisation]),
+        details,
+    )
 
 
-def future_templates(experiment: str, flavour: str, *, exposure_tonne_year: float | None = None,
-                     channels=None) -> TemplateSet:
+def future_templates(
+    experiment: str, flavour: str, *, exposure_tonne_year: float | None = None, channels=None
+) -> TemplateSet:
     """SM/LIN/QUAD templates (per unit ε) of the minimal S1 for a future-detector preset."""
     preset = EXPERIMENTS.get(experiment)
     if preset is None or experiment == "lz-ws2022":
@@ -271,26 +318,51 @@ def asimov_epsilon_90(model: CompiledModel, *, q_crit: float = ASIMOV_Q_CLS90) -
     return -math.exp(root)
 
 
-def future_lq_limit(experiment: str, flavour: str, *, exposure_tonne_year: float | None = None,
-                    masses_GeV=None, channels=None) -> LQLimit:
+def future_lq_limit(
+    experiment: str, flavour: str, *, exposure_tonne_year: float | None = None, masses_GeV=None, channels=None
+) -> LQLimit:
     """Expected (Asimov median) 90 % CL S1 bound of a future detector (profile likelihood, asymptotic CLs)."""
     masses = _check_masses(masses_GeV)
-    templates = future_templates(experiment, flavour, exposure_tonne_year=exposure_tonne_year, channels=channels)
+    templates = future_templates(
+        experiment, flavour, exposure_tonne_year=exposure_tonne_year, channels=channels
+    )
     eps90 = asimov_epsilon_90(future_model(templates))
     names = list(templates.channels)
     b8 = float(templates.values["SM"][names.index(_B8)].sum()) if _B8 in names else 0.0
     exposure = float(templates.metadata["exposure_tonne_year"])
-    details = {"preset": EXPERIMENTS[experiment], "q_tilde_asimov_90": ASIMOV_Q_CLS90,
-               "sm_events": float(templates.values["SM"].sum()), "sm_8b_events_per_tonne_year": b8 / exposure,
-               "detector": templates.metadata["settings"]["detector"]}
-    method = ("expected (Asimov, median) asymptotic CLs with q~_mu in nu = -eps >= 0, binned profile "
-              "likelihood with one normsys per flux channel (fast engine)")
-    return LQLimit(experiment, flavour, exposure, method, "direct", eps90, b8, masses,
-                   lambda_from_epsilon(masses, eps90), details)
+    details = {
+        "preset": EXPERIMENTS[experiment],
+        "q_tilde_asimov_90": ASIMOV_Q_CLS90,
+        "sm_events": float(templates.values["SM"].sum()),
+        "sm_8b_events_per_tonne_year": b8 / exposure,
+        "detector": templates.metadata["settings"]["detector"],
+    }
+    method = (
+        "expected (Asimov, median) asymptotic CLs with q~_mu in nu = -eps >= 0, binned profile "
+        "likelihood with one normsys per flux channel (fast engine)"
+    )
+    return LQLimit(
+        experiment,
+        flavour,
+        exposure,
+        method,
+        "direct",
+        eps90,
+        b8,
+        masses,
+        lambda_from_epsilon(masses, eps90),
+        details,
+    )
 
 
-def lq_limit(experiment: str, flavour: str, *, exposure_tonne_year: float | None = None,
-             normalisation: str = "direct", masses_GeV=None) -> LQLimit:
+def lq_limit(
+    experiment: str,
+    flavour: str,
+    *,
+    exposure_tonne_year: float | None = None,
+    normalisation: str = "direct",
+    masses_GeV=None,
+) -> LQLimit:
     """The 90 % CL S1 bound for ``experiment`` (``EXPERIMENTS``) and ``flavour`` (validated entry point).
 
     Raises:
@@ -302,7 +374,9 @@ def lq_limit(experiment: str, flavour: str, *, exposure_tonne_year: float | None
         msg = f"unknown experiment {experiment!r}; allowed: {', '.join(EXPERIMENTS)}"
         raise UnknownName(msg)
     _check_flavour(flavour)
-    if exposure_tonne_year is not None and not (math.isfinite(exposure_tonne_year) and exposure_tonne_year > 0):
+    if exposure_tonne_year is not None and not (
+        math.isfinite(exposure_tonne_year) and exposure_tonne_year > 0
+    ):
         msg = f"exposure must be a finite number > 0 t·yr, got {exposure_tonne_year!r}"
         raise InvalidInput(msg)
     if experiment == "lz-ws2022":
@@ -313,7 +387,9 @@ def lq_limit(experiment: str, flavour: str, *, exposure_tonne_year: float | None
     if normalisation != "direct":
         msg = f"normalisation {normalisation!r} applies to lz-ws2022 only; future detectors use 'direct'"
         raise InvalidInput(msg)
-    return future_lq_limit(experiment, flavour, exposure_tonne_year=exposure_tonne_year, masses_GeV=masses_GeV)
+    return future_lq_limit(
+        experiment, flavour, exposure_tonne_year=exposure_tonne_year, masses_GeV=masses_GeV
+    )
 
 
 def __dir__() -> list[str]:

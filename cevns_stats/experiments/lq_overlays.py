@@ -22,8 +22,13 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-__all__ = ["MassBound", "CMS_2ND_GEN_PAIR_BETA_HALF", "CMS_2ND_GEN_PAIR_BETA_ONE", "PERTURBATIVITY_PROXY",
-           "collider_bounds"]
+__all__ = [
+    "CMS_2ND_GEN_PAIR_BETA_HALF",
+    "CMS_2ND_GEN_PAIR_BETA_ONE",
+    "PERTURBATIVITY_PROXY",
+    "MassBound",
+    "collider_bounds",
+]
 
 
 class MassBound(NamedTuple):

@@ -5,7 +5,7 @@ excess in 5.5 t × 60 live days. The recast counts expected signal events,
 
     s = exposure × ∫_window ε(E) dR/dE dE,
 
-with LZ's published NR efficiency ε (``cevns_stats.efficiency.LZ_WS2022_EFFICIENCY``, which already
+with LZ's published NR efficiency ε (``cevns_stats.detector.efficiency.LZ_WS2022_EFFICIENCY``, which already
 contains the S1 3–80 phd region of interest) and calls a signal excluded at 90 % CL when s exceeds
 ``LZ_SIGNAL_EVENTS_90CL``. That number is not the background-free Poisson value 2.30 = −ln 0.1: LZ's
 profile likelihood has backgrounds in the signal-like region (accidentals ≈ 1.2, ⁸B ≈ 0.14 events and
@@ -36,18 +36,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..efficiency import LZ_WS2022_EFFICIENCY
-from ..errors import InvalidInput
-from ..nuclei import get_target
-from .wimp import SHM_LZ_WS2022, StandardHalo, wimp_differential_rate
+from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
+from cevns_stats.errors import InvalidInput
+from cevns_stats.experiments.wimp import SHM_LZ_WS2022, StandardHalo, wimp_differential_rate
+from cevns_stats.physics.nuclei import get_target
 
 __all__ = [
     "LZ_EXPOSURE_TONNE_YEAR",
-    "LZ_ANALYSIS_WINDOW_keV",
     "LZ_SIGNAL_EVENTS_90CL",
     "POISSON_BACKGROUND_FREE_90CL",
-    "lz_signal_events",
+    "LZ_ANALYSIS_WINDOW_keV",
     "lz_exclusion_ratio",
+    "lz_signal_events",
     "wimp_sensitivity_cm2",
 ]
 
@@ -82,9 +82,13 @@ def _quadrature(window_keV: tuple[float, float]) -> tuple[np.ndarray, np.ndarray
     return nodes.ravel(), (half * w[None, :]).ravel()
 
 
-def lz_signal_events(differential_rate_fn: Callable, *, efficiency: Callable | None = None,
-                     exposure_tonne_year: float = LZ_EXPOSURE_TONNE_YEAR,
-                     window_keV: tuple[float, float] = LZ_ANALYSIS_WINDOW_keV) -> float:
+def lz_signal_events(
+    differential_rate_fn: Callable,
+    *,
+    efficiency: Callable | None = None,
+    exposure_tonne_year: float = LZ_EXPOSURE_TONNE_YEAR,
+    window_keV: tuple[float, float] = LZ_ANALYSIS_WINDOW_keV,
+) -> float:
     """Expected signal events in LZ WS2022: exposure × ∫_window ε(E) dR/dE dE.
 
     Args:
@@ -120,10 +124,14 @@ def lz_exclusion_ratio(signal_events) -> np.ndarray:
     return np.asarray(signal_events, dtype=float) / LZ_SIGNAL_EVENTS_90CL
 
 
-def wimp_sensitivity_cm2(mass_GeV, *, halo: StandardHalo = SHM_LZ_WS2022,
-                         efficiency: Callable | None = None,
-                         signal_events_90cl: float = LZ_SIGNAL_EVENTS_90CL,
-                         window_keV: tuple[float, float] = LZ_ANALYSIS_WINDOW_keV) -> np.ndarray:
+def wimp_sensitivity_cm2(
+    mass_GeV,
+    *,
+    halo: StandardHalo = SHM_LZ_WS2022,
+    efficiency: Callable | None = None,
+    signal_events_90cl: float = LZ_SIGNAL_EVENTS_90CL,
+    window_keV: tuple[float, float] = LZ_ANALYSIS_WINDOW_keV,
+) -> np.ndarray:
     """Recast median 90 % CL sensitivity on the SI WIMP–nucleon cross section [cm²] in xenon.
 
     The σ_n at which ``lz_signal_events`` equals ``signal_events_90cl`` (the rate is linear in σ_n).
@@ -145,7 +153,9 @@ def wimp_sensitivity_cm2(mass_GeV, *, halo: StandardHalo = SHM_LZ_WS2022,
     for i, mass in enumerate(masses.ravel()):
         events = lz_signal_events(
             lambda e, m=mass: wimp_differential_rate(e, m, reference_cm2, xenon, halo=halo),
-            efficiency=efficiency, window_keV=window_keV)
+            efficiency=efficiency,
+            window_keV=window_keV,
+        )
         sigma[i] = reference_cm2 * signal_events_90cl / events if events > 0 else np.inf
     return sigma.reshape(masses.shape)
 

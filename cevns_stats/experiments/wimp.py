@@ -6,7 +6,7 @@ Savage, Freese & Gondolo, PRD 74 (2006) 043531, Eq. 10) is
     dR/dE_R = Σ_isotopes N_T · ρ/m_χ · σ_N m_N / (2 μ_N²) · F²(q) · c² η(v_min),
 
 with v_min = sqrt(m_N E_R / (2 μ_N²)) · c, the isospin-conserving nuclear cross section
-σ_N = σ_n A² μ_N²/μ_n², the Helm form factor F (``cevns_stats.nuclei.helm_form_factor``) and the mean
+σ_N = σ_n A² μ_N²/μ_n², the Helm form factor F (``cevns_stats.physics.nuclei.helm_form_factor``) and the mean
 inverse speed η(v_min) = ∫_{v>v_min} f(v)/v d³v of a Maxwellian truncated at v_esc in the galactic
 frame, boosted by the Earth's speed v_E (closed form: Savage et al. 2006, Eqs. B3–B4; McCabe,
 PRD 82 (2010) 023530, Eq. 4). Isotopes are weighted by mass fraction through N_T (nuclei per tonne).
@@ -22,17 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erf
 
-from .. import constants as c
-from ..errors import InvalidInput
-from ..nuclei import Target, helm_form_factor, momentum_transfer_fm_inv
+from cevns_stats.errors import InvalidInput
+from cevns_stats.physics import constants as c
+from cevns_stats.physics.nuclei import Target, helm_form_factor, momentum_transfer_fm_inv
 
 __all__ = [
+    "SHM_LZ_WS2022",
     "SPEED_OF_LIGHT_km_s",
     "StandardHalo",
-    "SHM_LZ_WS2022",
+    "max_wimp_recoil_energy_keV",
     "mean_inverse_speed_s_km",
     "minimum_speed_km_s",
-    "max_wimp_recoil_energy_keV",
     "wimp_differential_rate",
 ]
 
@@ -109,8 +109,9 @@ def minimum_speed_km_s(recoil_energy_keV, mass_GeV: float, nucleus_mass_GeV: flo
     return np.sqrt(nucleus_mass_GeV * recoil_GeV / 2.0) / mu_GeV * SPEED_OF_LIGHT_km_s
 
 
-def max_wimp_recoil_energy_keV(mass_GeV: float, nucleus_mass_GeV: float,
-                               halo: StandardHalo = SHM_LZ_WS2022) -> float:
+def max_wimp_recoil_energy_keV(
+    mass_GeV: float, nucleus_mass_GeV: float, halo: StandardHalo = SHM_LZ_WS2022
+) -> float:
     """Kinematic endpoint E_max = 2 μ_N² (v_esc + v_E)² / m_N [keV]."""
     beta = (halo.v_esc_km_s + halo.v_earth_km_s) / SPEED_OF_LIGHT_km_s
     mu_GeV = _reduced_mass_GeV(mass_GeV, nucleus_mass_GeV)
@@ -131,15 +132,21 @@ def _check_wimp_inputs(recoil_energy_keV, mass_GeV, cross_section_cm2) -> np.nda
     return energy
 
 
-def wimp_differential_rate(recoil_energy_keV, mass_GeV: float, cross_section_cm2: float,
-                           target: Target, *, halo: StandardHalo = SHM_LZ_WS2022) -> np.ndarray:
+def wimp_differential_rate(
+    recoil_energy_keV,
+    mass_GeV: float,
+    cross_section_cm2: float,
+    target: Target,
+    *,
+    halo: StandardHalo = SHM_LZ_WS2022,
+) -> np.ndarray:
     """Spin-independent WIMP rate dR/dE_R [events / (tonne · year · keV)], summed over isotopes.
 
     Args:
         recoil_energy_keV: nuclear-recoil energy [keVnr], any shape, ≥ 0.
         mass_GeV: WIMP mass m_χ [GeV].
         cross_section_cm2: WIMP–nucleon SI cross section σ_n [cm²] (isospin conserving).
-        target: the target (``cevns_stats.nuclei.Target``); isotopes weighted by mass fraction.
+        target: the target (``cevns_stats.physics.nuclei.Target``); isotopes weighted by mass fraction.
         halo: the halo model (defaults to LZ's WS2022 conventions).
 
     Returns:
@@ -149,7 +156,7 @@ def wimp_differential_rate(recoil_energy_keV, mass_GeV: float, cross_section_cm2
         InvalidInput: for negative or non-finite energies, mass or cross section.
 
     Example:
-        >>> from cevns_stats.nuclei import get_target
+        >>> from cevns_stats.physics.nuclei import get_target
         >>> r = wimp_differential_rate([5.0, 500.0], 30.0, 1e-46, get_target("xenon"))
         >>> bool(r[0] > 0 and r[1] == 0)
         True
@@ -164,9 +171,17 @@ def wimp_differential_rate(recoil_energy_keV, mass_GeV: float, cross_section_cm2
         form2 = helm_form_factor(momentum_transfer_fm_inv(energy, m_nucleus), isotope.A) ** 2
         eta_s_km = mean_inverse_speed_s_km(minimum_speed_km_s(energy, mass_GeV, m_nucleus), halo)
         # c² η in km/s; (m_N / 2μ²) in GeV⁻¹ -> keV⁻¹; ×1e5 converts km/s to cm/s.
-        per_nucleus_s_keV = (halo.density_GeV_cm3 / mass_GeV * sigma_nucleus_cm2
-                             * m_nucleus / (2.0 * mu_GeV**2) / c.KEV_PER_GEV
-                             * SPEED_OF_LIGHT_km_s**2 * eta_s_km * 1.0e5)
+        per_nucleus_s_keV = (
+            halo.density_GeV_cm3
+            / mass_GeV
+            * sigma_nucleus_cm2
+            * m_nucleus
+            / (2.0 * mu_GeV**2)
+            / c.KEV_PER_GEV
+            * SPEED_OF_LIGHT_km_s**2
+            * eta_s_km
+            * 1.0e5
+        )
         total = total + isotope.nuclei_per_tonne * per_nucleus_s_keV * form2
     return total * c.SECONDS_PER_YEAR
 

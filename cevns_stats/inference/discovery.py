@@ -19,11 +19,11 @@ from cevns_stats.inference.fit import FitResult, fit_batch, fit_multistart
 __all__ = [
     "DiscoveryResult",
     "PaperModeResult",
-    "q0",
-    "asimov_z",
     "asimov_data",
+    "asimov_z",
     "generate_toys",
     "paper_mode_t",
+    "q0",
     "significance",
 ]
 
@@ -81,15 +81,21 @@ def q0(
         DiscoveryResult (q0, z, poi_hat, converged, free, null).
     """
     name, index, lower, upper = _poi_range(model, poi, direction, null_value, bounds)
-    null = fit_batch(model, data_main, data_aux, fixed={**(fixed or {}), name: null_value}, init=init, bounds=bounds)
+    null = fit_batch(
+        model, data_main, data_aux, fixed={**(fixed or {}), name: null_value}, init=init, bounds=bounds
+    )
     free_bounds = _with_bound(model, bounds, name, (lower, upper))
     if starts is None:
         # start from the background-only fit: toys without an excess then stop on the boundary at once
         free = fit_batch(model, data_main, data_aux, fixed=fixed, init=null.pars, bounds=free_bounds)
     else:
-        free = fit_multistart(model, data_main, data_aux, starts={name: starts}, fixed=fixed, init=init, bounds=free_bounds)
+        free = fit_multistart(
+            model, data_main, data_aux, starts={name: starts}, fixed=fixed, init=init, bounds=free_bounds
+        )
     poi_hat = free.pars[:, index]
-    stat = np.where(direction * (poi_hat - null_value) > 0, np.clip(2.0 * (null.nll - free.nll), 0.0, None), 0.0)
+    stat = np.where(
+        direction * (poi_hat - null_value) > 0, np.clip(2.0 * (null.nll - free.nll), 0.0, None), 0.0
+    )
     return DiscoveryResult(stat, significance(stat), poi_hat, free.converged & null.converged, free, null)
 
 

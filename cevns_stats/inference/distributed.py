@@ -44,8 +44,13 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         if scheduler is not None:
             client = Client(scheduler, timeout="10s")
         else:
-            cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                   dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=workers,
+                processes=True,
+                threads_per_worker=1,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
             client = Client(cluster)
     except (OSError, TimeoutError) as err:
         msg = f"cannot connect to the Dask scheduler {scheduler!r}: {err}"

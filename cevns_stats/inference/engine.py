@@ -34,7 +34,12 @@ from cevns_stats.errors import InvalidInput, UnknownName, WorkspaceError
 
 __all__ = ["CompiledModel", "code4_coefficients"]
 
-KIND_NONE, KIND_POWER, KIND_CODE4, KIND_CODE4P_G = 0, 1, 2, 3  # factor types: padding, θ^p, code 4, code-4p g(α)
+KIND_NONE, KIND_POWER, KIND_CODE4, KIND_CODE4P_G = (
+    0,
+    1,
+    2,
+    3,
+)  # factor types: padding, θ^p, code 4, code-4p g(α)
 _SUPPORTED = ("normfactor", "normsys", "histosys", "lumi")
 
 # pyhf 0.7.6 interpolators/code4.py: inverse of the 6x6 boundary-condition matrix at α₀ = 1, applied to
@@ -90,7 +95,9 @@ class CompiledModel:
     observed_aux: np.ndarray | None = None
 
     @classmethod
-    def from_workspace(cls, spec_or_workspace, *, measurement: str | None = None, patch=None) -> CompiledModel:
+    def from_workspace(
+        cls, spec_or_workspace, *, measurement: str | None = None, patch=None
+    ) -> CompiledModel:
         """Compile a pyhf workspace (dict spec or ``pyhf.Workspace``) for one measurement.
 
         Args:
@@ -216,7 +223,9 @@ class CompiledModel:
         pull = (np.asarray(data_aux, dtype=float) - pars[:, self.aux_par_index]) / self.aux_sigma
         return np.sum(-0.5 * pull**2 - np.log(self.aux_sigma) - _LOG_SQRT_2PI, axis=-1)
 
-    def signed_eps_rates(self, eps, other_pars, *, lin: str = "nsi_lin", quad: str = "nsi_quad") -> np.ndarray:
+    def signed_eps_rates(
+        self, eps, other_pars, *, lin: str = "nsi_lin", quad: str = "nsi_quad"
+    ) -> np.ndarray:
         """Expected counts with ``lin`` = ε and ``quad`` = ε² (signed ε, PHYSICS.md §10); shape (n, B).
 
         Args:
@@ -229,7 +238,9 @@ class CompiledModel:
         pars[:, self.par_index(quad)] = eps**2
         return self.expected_actualdata(pars)
 
-    def tied(self, *, lin: str = "nsi_lin", quad: str = "nsi_quad", name: str = "eps", bound: float | None = None):
+    def tied(
+        self, *, lin: str = "nsi_lin", quad: str = "nsi_quad", name: str = "eps", bound: float | None = None
+    ):
         """A model in which ``lin`` = ε and ``quad`` = ε² are one free parameter ``name`` (signed ε).
 
         ε takes the place of ``lin`` in the parameter order, ``quad`` is removed; ε starts at 0 with
@@ -248,10 +259,16 @@ class CompiledModel:
         init, bounds, fixed = self.init[keep].copy(), self.bounds[keep].copy(), self.fixed[keep].copy()
         init[eps], bounds[eps], fixed[eps] = 0.0, (-bound, bound), False
         return replace(
-            self, par_names=tuple(name if i == i_lin else self.par_names[i] for i in keep), poi_name=name,
-            init=init, bounds=bounds, fixed=fixed, aux_par_index=index[self.aux_par_index],
+            self,
+            par_names=tuple(name if i == i_lin else self.par_names[i] for i in keep),
+            poi_name=name,
+            init=init,
+            bounds=bounds,
+            fixed=fixed,
+            aux_par_index=index[self.aux_par_index],
             slot_par=np.where(self.slot_par >= 0, index[self.slot_par], -1),
-            slot_power=np.where(self.slot_par == i_quad, 2.0 * self.slot_power, self.slot_power), pyhf_model=None,
+            slot_power=np.where(self.slot_par == i_quad, 2.0 * self.slot_power, self.slot_power),
+            pyhf_model=None,
         )
 
     def nll(self, pars, data_main, data_aux, log_factorial=None) -> np.ndarray:
@@ -265,6 +282,7 @@ class CompiledModel:
         bad = np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)
         main = np.sum(rate - xlogy(data_main, np.where(rate > 0, rate, 1.0)), axis=-1) + log_factorial
         return np.where(bad, np.inf, main - self.constraint_logpdf(pars, data_aux))
+
 
 # ---------------------------------------------------------------------- compilation helpers
 def _rows_from_spec(spec: dict, cfg, par_names) -> list:
@@ -359,7 +377,7 @@ def _evaluate_slots(model: CompiledModel, pars: np.ndarray, order: int):
         vals = _FACTOR_FUNCTIONS[kind](pars[:, par], const, order)
         for array, val in zip(out, vals):
             array[:, pos] = val
-    return tuple(array.reshape((-1,) + model.slot_par.shape) for array in out)
+    return tuple(array.reshape((-1, *model.slot_par.shape)) for array in out)
 
 
 def _power(x, const, order):
@@ -382,14 +400,20 @@ def _code4(x, const, order):
     """pyhf code 4: exp(|α|·ln(hi or lo)) beyond ±1, the 6th-order polynomial inside."""
     a = const["coef"]
     poly = 1.0 + x * (a[:, 0] + x * (a[:, 1] + x * (a[:, 2] + x * (a[:, 3] + x * (a[:, 4] + x * a[:, 5])))))
-    p1 = a[:, 0] + x * (2 * a[:, 1] + x * (3 * a[:, 2] + x * (4 * a[:, 3] + x * (5 * a[:, 4] + x * 6 * a[:, 5]))))
+    p1 = a[:, 0] + x * (
+        2 * a[:, 1] + x * (3 * a[:, 2] + x * (4 * a[:, 3] + x * (5 * a[:, 4] + x * 6 * a[:, 5])))
+    )
     p2 = 2 * a[:, 1] + x * (6 * a[:, 2] + x * (12 * a[:, 3] + x * (20 * a[:, 4] + x * 30 * a[:, 5])))
     outside = np.abs(x) >= 1.0
     if not outside.any():
         return poly, p1, p2
     log_base = np.where(x >= 1.0, const["log_hi"], np.where(x <= -1.0, -const["log_lo"], 0.0))
     expo = np.exp(x * log_base)
-    return np.where(outside, expo, poly), np.where(outside, log_base * expo, p1), np.where(outside, log_base**2 * expo, p2)
+    return (
+        np.where(outside, expo, poly),
+        np.where(outside, log_base * expo, p1),
+        np.where(outside, log_base**2 * expo, p2),
+    )
 
 
 _FACTOR_FUNCTIONS = {KIND_POWER: _power, KIND_CODE4: _code4, KIND_CODE4P_G: _g4p}

@@ -86,8 +86,16 @@ def fit_batch(
     lower, upper = _bounds(model, bounds)
     theta, frozen = _start(model, data_main.shape[0], init, fixed, lower, upper)
     parts = [
-        _fit_chunk(model, data_main[s : s + chunk_size], data_aux[s : s + chunk_size], theta[s : s + chunk_size],
-                   frozen, (lower, upper), max_iter, tolerance)
+        _fit_chunk(
+            model,
+            data_main[s : s + chunk_size],
+            data_aux[s : s + chunk_size],
+            theta[s : s + chunk_size],
+            frozen,
+            (lower, upper),
+            max_iter,
+            tolerance,
+        )
         for s in range(0, data_main.shape[0], max(int(chunk_size), 1))
     ]
     return FitResult(*(np.concatenate(arrays) for arrays in zip(*parts)))
@@ -144,8 +152,15 @@ def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, *
 
 
 def fit_signed_eps(
-    tied_model: CompiledModel, data_main, data_aux, *, sign: int, eps_max: float | None = None, name: str = "eps",
-    n_starts: int = 4, **kwargs
+    tied_model: CompiledModel,
+    data_main,
+    data_aux,
+    *,
+    sign: int,
+    eps_max: float | None = None,
+    name: str = "eps",
+    n_starts: int = 4,
+    **kwargs,
 ) -> FitResult:
     """Fit with signed ε (``CompiledModel.tied``) free on one side: ε ≥ 0 (sign=+1) or ε ≤ 0 (sign=−1).
 
@@ -155,7 +170,9 @@ def fit_signed_eps(
     if sign not in (-1, 1):
         msg = f"sign must be +1 (ε ≥ 0) or −1 (ε ≤ 0), got {sign!r}"
         raise InvalidInput(msg)
-    eps_max = float(np.max(np.abs(tied_model.bounds[tied_model.par_index(name)]))) if eps_max is None else eps_max
+    eps_max = (
+        float(np.max(np.abs(tied_model.bounds[tied_model.par_index(name)]))) if eps_max is None else eps_max
+    )
     bounds = {**(kwargs.pop("bounds", None) or {}), name: (0.0, eps_max) if sign > 0 else (-eps_max, 0.0)}
     magnitudes = np.concatenate([[0.0], np.geomspace(eps_max * 1e-3, eps_max * 0.3, max(n_starts - 1, 1))])
     starts = {name: sign * magnitudes[:n_starts]}
@@ -169,7 +186,9 @@ def _better(a: FitResult, b: FitResult) -> FitResult:
     score_b = np.where(b.converged, b.nll, np.inf)
     take_b = (score_b < score_a) | (~a.converged & ~b.converged & (b.nll < a.nll))
     pick = lambda x, y: np.where(take_b.reshape((-1,) + (1,) * (x.ndim - 1)), y, x)  # noqa: E731
-    return FitResult(pick(a.pars, b.pars), pick(a.nll, b.nll), pick(a.converged, b.converged), a.n_iter + b.n_iter)
+    return FitResult(
+        pick(a.pars, b.pars), pick(a.nll, b.nll), pick(a.converged, b.converged), a.n_iter + b.n_iter
+    )
 
 
 def _as_data(model, data_main, data_aux):
@@ -241,7 +260,9 @@ def _newton_step(grad, hess, fisher, theta, box):
         bad = ~newton
         step[bad] = _ldl_solve(fisher[bad], -grad[bad])[0]
     decrement = -np.sum(grad * step, axis=1)
-    step = np.where(at_lower, lower - theta, np.where(at_upper, upper - theta, step))  # held ones go onto the bound
+    step = np.where(
+        at_lower, lower - theta, np.where(at_upper, upper - theta, step)
+    )  # held ones go onto the bound
     return step, decrement, newton
 
 
@@ -353,11 +374,11 @@ def _exclusive_products(phi: np.ndarray):
     """Products of all slots but j (n, R, M) and but j and l (n, R, M, M) of a row."""
     nslot = phi.shape[2]
     if nslot == 1:
-        return np.ones_like(phi), np.ones(phi.shape + (1,))
+        return np.ones_like(phi), np.ones((*phi.shape, 1))
     if nslot == 2:
-        return phi[:, :, ::-1].copy(), np.ones(phi.shape + (2,))
+        return phi[:, :, ::-1].copy(), np.ones((*phi.shape, 2))
     excl1 = np.empty_like(phi)
-    excl2 = np.ones(phi.shape + (nslot,))
+    excl2 = np.ones((*phi.shape, nslot))
     for j in range(nslot):
         excl1[:, :, j] = np.prod(np.delete(phi, j, axis=2), axis=2)
         for m in range(j + 1, nslot):
@@ -384,7 +405,9 @@ def _scatter(model):
     """(row, slot j, slot l) of every second-derivative term, sorted by Hessian entry; reduceat starts
     and the flat Hessian entries (k_j·P + k_l) they fill. Terms with φ'' ≡ 0 (linear factors) are left out."""
     nrow, nslot = model.slot_par.shape
-    rows, slot_j, slot_l = (a.ravel() for a in np.meshgrid(np.arange(nrow), np.arange(nslot), np.arange(nslot), indexing="ij"))
+    rows, slot_j, slot_l = (
+        a.ravel() for a in np.meshgrid(np.arange(nrow), np.arange(nslot), np.arange(nslot), indexing="ij")
+    )
     kj, kl = model.slot_par[rows, slot_j], model.slot_par[rows, slot_l]
     linear = (model.slot_kind == KIND_NONE) | ((model.slot_kind == KIND_POWER) & (model.slot_power == 1.0))
     keep = (kj >= 0) & (kl >= 0) & ((slot_j != slot_l) | ~linear[rows, slot_j])

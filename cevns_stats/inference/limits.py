@@ -30,19 +30,19 @@ from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch, fit_multistart
 
 __all__ = [
-    "CLsResult",
-    "UpperLimit",
-    "EpsScan",
     "N_SIGMA",
-    "cls_asymptotic",
-    "background_asimov",
-    "cls_function",
-    "upper_limit_asymptotic",
-    "pyhf_upper_limit",
-    "pyhf_tight_backend",
-    "eps_scan",
-    "eps_intervals",
+    "CLsResult",
+    "EpsScan",
+    "UpperLimit",
     "allowed_intervals",
+    "background_asimov",
+    "cls_asymptotic",
+    "cls_function",
+    "eps_intervals",
+    "eps_scan",
+    "pyhf_tight_backend",
+    "pyhf_upper_limit",
+    "upper_limit_asymptotic",
 ]
 
 N_SIGMA = (2.0, 1.0, 0.0, -1.0, -2.0)  # test-statistic shifts of pyhf's expected set (limits −2σ … +2σ)
@@ -99,7 +99,9 @@ def cls_function(model: CompiledModel, data_main, data_aux, *, poi: str | None =
 
     def evaluate(poi_values) -> CLsResult:
         mu = np.atleast_1d(np.asarray(poi_values, dtype=float))
-        (q, ok), (q_asimov, ok_asimov) = (_qtilde(model, *d, name, index, f, mu) for d, f in zip(datasets, free))
+        (q, ok), (q_asimov, ok_asimov) = (
+            _qtilde(model, *d, name, index, f, mu) for d, f in zip(datasets, free)
+        )
         observed, expected = _cls_from_statistics(q, q_asimov)
         return CLsResult(mu, observed, expected, ok & ok_asimov)
 
@@ -127,7 +129,9 @@ def _cls_from_statistics(q, q_asimov):
     return observed, expected
 
 
-def cls_asymptotic(model: CompiledModel, data_main, data_aux, poi_values, *, poi: str | None = None) -> CLsResult:
+def cls_asymptotic(
+    model: CompiledModel, data_main, data_aux, poi_values, *, poi: str | None = None
+) -> CLsResult:
     """Asymptotic CLs with q̃μ at each POI value (pyhf ``hypotest(..., test_stat="qtilde")`` conventions).
 
     Args:
@@ -149,15 +153,18 @@ def _brackets(values: np.ndarray, grid: np.ndarray, level: float) -> list[tuple[
     for column in values.T:
         below = np.flatnonzero(column < level)
         if below.size == 0 or below[0] == 0:
-            msg = (f"CLs does not cross {level:g} between POI = {grid[0]:g} and {grid[-1]:g}; "
-                   "widen the POI bounds in the workspace")
+            msg = (
+                f"CLs does not cross {level:g} between POI = {grid[0]:g} and {grid[-1]:g}; "
+                "widen the POI bounds in the workspace"
+            )
             raise FitError(msg)
         out.append((grid[below[0] - 1], grid[below[0]]))
     return out
 
 
-def upper_limit_asymptotic(model: CompiledModel, data_main, data_aux, *, cl: float = 0.95, poi: str | None = None,
-                           rtol: float = 1e-8) -> UpperLimit:
+def upper_limit_asymptotic(
+    model: CompiledModel, data_main, data_aux, *, cl: float = 0.95, poi: str | None = None, rtol: float = 1e-8
+) -> UpperLimit:
     """CLs upper limits (observed and expected band) with the fast engine: a log grid, then Brent's method.
 
     Args:
@@ -182,8 +189,12 @@ def upper_limit_asymptotic(model: CompiledModel, data_main, data_aux, *, cl: flo
     values = np.column_stack([scan.cls_observed, scan.cls_expected])
     limits = []
     for j, (a, b) in enumerate(_brackets(np.nan_to_num(values, nan=0.0), grid, level)):
-        column = (lambda r: r.cls_observed[0]) if j == 0 else (lambda r, j=j: r.cls_expected[0, j - 1])
-        limits.append(float(brentq(lambda x: column(curve([x])) - level, a, b, rtol=rtol, xtol=1e-14 * high)))
+
+        def excess(x: float, j: int = j) -> float:
+            r = curve([x])
+            return (r.cls_observed[0] if j == 0 else r.cls_expected[0, j - 1]) - level
+
+        limits.append(float(brentq(excess, a, b, rtol=rtol, xtol=1e-14 * high)))
     return UpperLimit(limits[0], tuple(limits[1:]))
 
 
@@ -198,7 +209,9 @@ def pyhf_tight_backend(tolerance: float = 1e-10):
         pyhf.set_backend(tensorlib, optimizer)
 
 
-def pyhf_upper_limit(model: CompiledModel, data=None, *, cl: float = 0.95, bracket=None, rtol: float = 1e-5) -> UpperLimit:
+def pyhf_upper_limit(
+    model: CompiledModel, data=None, *, cl: float = 0.95, bracket=None, rtol: float = 1e-5
+) -> UpperLimit:
     """CLs upper limits computed by pyhf (``infer.intervals.upper_limits.toms748_scan``, asymptotic q̃μ).
 
     Args:
@@ -225,7 +238,8 @@ def pyhf_upper_limit(model: CompiledModel, data=None, *, cl: float = 0.95, brack
     with pyhf_tight_backend(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # pyhf's CLsb/CLb at far-out trial points
         observed, expected = pyhf.infer.intervals.upper_limits.toms748_scan(
-            data, model.pyhf_model, float(bracket[0]), float(bracket[1]), level=level, rtol=rtol)
+            data, model.pyhf_model, float(bracket[0]), float(bracket[1]), level=level, rtol=rtol
+        )
     return UpperLimit(float(observed), tuple(float(e) for e in expected))
 
 
@@ -245,11 +259,20 @@ def _eps_grid(eps_max: float, n: int) -> np.ndarray:
 def _global_fit(tied: CompiledModel, data_main, data_aux, eps_max: float, name: str):
     magnitudes = np.concatenate([[0.0], np.geomspace(eps_max * 1e-3, eps_max * 0.5, 6)])
     starts = np.concatenate([-magnitudes[1:], magnitudes])
-    return fit_multistart(tied, data_main, data_aux, starts={name: starts}, bounds={name: (-eps_max, eps_max)})
+    return fit_multistart(
+        tied, data_main, data_aux, starts={name: starts}, bounds={name: (-eps_max, eps_max)}
+    )
 
 
-def eps_scan(tied: CompiledModel, data_main, data_aux, *, eps_max: float | None = None, n_points: int = 120,
-             name: str = "eps") -> EpsScan:
+def eps_scan(
+    tied: CompiledModel,
+    data_main,
+    data_aux,
+    *,
+    eps_max: float | None = None,
+    n_points: int = 120,
+    name: str = "eps",
+) -> EpsScan:
     """t_ε = 2[−log L(ε, φ̂̂) + log L(ε̂, φ̂)] on a grid 0, ±ε_max·[10⁻⁴, 1] (log-spaced, 2·n_points + 1).
 
     Args:
@@ -264,7 +287,9 @@ def eps_scan(tied: CompiledModel, data_main, data_aux, *, eps_max: float | None 
     repeat = np.repeat(np.atleast_2d(data_main), grid.size, axis=0)
     fits = fit_batch(tied, repeat, np.atleast_2d(data_aux), fixed={name: grid}, init=best.pars[0])
     nll_min = min(float(best.nll[0]), float(np.min(fits.nll)))
-    eps_hat = float(best.pars[0, index]) if best.nll[0] <= np.min(fits.nll) else float(grid[np.argmin(fits.nll)])
+    eps_hat = (
+        float(best.pars[0, index]) if best.nll[0] <= np.min(fits.nll) else float(grid[np.argmin(fits.nll)])
+    )
     t = np.clip(2.0 * (fits.nll - nll_min), 0.0, None)
     return EpsScan(grid, t, eps_hat, fits.converged & best.converged[0])
 
@@ -302,8 +327,15 @@ def _crossing(eps, t, i, threshold, refine):
     return a + (threshold - t[i]) * (b - a) / (t[i + 1] - t[i])
 
 
-def eps_intervals(tied: CompiledModel, data_main, data_aux, *, cl: float = 0.95, eps_max: float | None = None,
-                  name: str = "eps") -> tuple[list[tuple[float, float]], EpsScan]:
+def eps_intervals(
+    tied: CompiledModel,
+    data_main,
+    data_aux,
+    *,
+    cl: float = 0.95,
+    eps_max: float | None = None,
+    name: str = "eps",
+) -> tuple[list[tuple[float, float]], EpsScan]:
     """Allowed ε interval(s) at ``cl`` from the profile likelihood (Wilks: t_ε ≤ χ²₁ quantile, two-sided).
 
     Returns:

@@ -1,7 +1,7 @@
 """Exposure × ε reach scans: mean and median toy Z and Asimov Z on a grid; 3σ/5σ contours (PHYSICS.md §10, §12).
 
-The physics is computed once per (detector, model): templates at unit exposure (1 t·yr) are compiled into a
-:class:`ReachSetup`. Each grid point (exposure E, injected ε) then uses the same compiled arrays with every
+The physics is computed once per (detector, model) by :func:`cevns_stats.experiments.projections.reach_setup`:
+templates at unit exposure (1 t·yr) compiled into a :class:`ReachSetup`. Each grid point (exposure E, injected ε) then uses the same compiled arrays with every
 likelihood row scaled exactly (rates are linear in exposure and SM + ε·LIN + ε²·QUAD in ε): SM rows by E,
 NSI rows by E·|ε|^p (p = 1 for LIN, 2 for QUAD and the scalar NSI sample). The fitted signal parameter is
 thereby measured in units of the injected value: scalar μ' = ε²/ε_true² ≥ 0 (truth 1, bounds [0, 10⁴]);
@@ -22,7 +22,6 @@ so results do not depend on how points are scheduled (:mod:`cevns_stats.inferenc
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -30,109 +29,33 @@ from scipy.optimize import brentq
 
 from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.distributed import map_tasks
-from cevns_stats.inference.engine import KIND_POWER, CompiledModel
-from cevns_stats.inference.reach_points import PointResult, point_asimov, point_model, point_toys
-from cevns_stats.templates import TemplateSet, build_templates
-from cevns_stats.workspace import build_workspace
+from cevns_stats.inference.reach_points import (
+    PointResult,
+    ReachSetup,
+    point_asimov,
+    point_model,
+    point_toys,
+)
 
-__all__ = ["ReachSetup", "ReachResult", "PointResult", "reach_setup", "nsi_only_in", "reach_grid", "drop_empty_channels",
-           "point_model", "point_toys", "point_asimov", "exposure_row", "point_seeds", "crossing", "contours",
-           "eps_reach", "MODES", "TOY_AUX"]
+__all__ = [
+    "MODES",
+    "TOY_AUX",
+    "PointResult",
+    "ReachResult",
+    "ReachSetup",
+    "contours",
+    "crossing",
+    "eps_reach",
+    "exposure_row",
+    "point_asimov",
+    "point_model",
+    "point_seeds",
+    "point_toys",
+    "reach_grid",
+]
 
 MODES = ("standard", "paper")
 TOY_AUX = ("resampled", "fixed")
-
-
-class ReachSetup(NamedTuple):
-    """Unit-exposure compiled likelihood of one detector and model (picklable: no pyhf model attached).
-
-    Attributes:
-        model: compiled model at 1 t·yr; scalar: POI ``mu`` = ε² (ε_ref = 1); signed: tied ``eps``.
-        signed: True for vector NSI and the leptoquark (signed ε), False for scalar (μ = ε²).
-        eps_power: (R,) power of ε carried by each likelihood row (0 SM, 1 LIN, 2 QUAD / scalar NSI).
-        destructive_sign: the sign of ε whose interference lowers the rate (0 for scalar models).
-        settings: JSON-ready description (detector, model, threshold, ⁸B events per t·yr, channels).
-    """
-
-    model: CompiledModel
-    signed: bool
-    eps_power: np.ndarray
-    destructive_sign: int
-    settings: dict
-
-
-def drop_empty_channels(templates: TemplateSet) -> TemplateSet:
-    """The template set without flux channels whose SM, LIN and QUAD templates are all zero."""
-    keep = [i for i in range(len(templates.channels))
-            if any(np.any(templates.values[c][i] != 0) for c in ("SM", "LIN", "QUAD"))]
-    return replace(templates, values={c: v[keep] for c, v in templates.values.items()},
-                   channels=tuple(templates.channels[i] for i in keep),
-                   uncertainties=tuple(templates.uncertainties[i] for i in keep),
-                   nuisances=tuple(templates.nuisances[i] for i in keep))
-
-
-def _b8_per_tonne_year(templates: TemplateSet) -> float:
-    if "8B" not in templates.channels:
-        return 0.0
-    return float(templates.values["SM"][templates.channels.index("8B")].sum() / templates.metadata["exposure_tonne_year"])
-
-
-def nsi_only_in(templates: TemplateSet, channels, families) -> TemplateSet:
-    """The template set with the NSI parts (LIN, QUAD) kept only for channels of the given source families.
-
-    The paper's "atmospheric-only" variant (PHYSICS.md §12) keeps NSI on ``("atmospheric",)`` only.
-    """
-    family = {ch.name: ch.family for ch in channels}
-    unknown = sorted(set(families) - set(family.values()))
-    if unknown:
-        msg = f"no flux channel of family {unknown}; families here: {sorted(set(family.values()))}"
-        raise InvalidInput(msg)
-    keep = np.array([family[name] in families for name in templates.channels])[:, None]
-    values = {c: (v if c == "SM" else np.where(keep, v, 0.0)) for c, v in templates.values.items()}
-    return replace(templates, values=values)
-
-
-def reach_setup(detector, channels, model, *, preset: str | None = None, flux_modifier: str = "normsys",
-                nsi_families=None) -> ReachSetup:
-    """Build templates once at 1 t·yr and compile the reach likelihood (see the module docstring).
-
-    Args:
-        detector: a :class:`~cevns_stats.detector.Detector` (its exposure is replaced by 1 t·yr).
-        channels: flux channels (``get_channels``).
-        model: an :class:`~cevns_stats.interactions.NSIModel` (its own ε is irrelevant: ε is scanned).
-        preset: name recorded in the settings.
-        flux_modifier: ``normsys`` (default) or ``histosys`` (the paper's linear Gaussian).
-        nsi_families: if given, only channels of these source families carry NSI (:func:`nsi_only_in`).
-    """
-    if model is None:
-        raise InvalidInput("a reach scan needs a new-physics model (--model)")
-    templates = build_templates(replace(detector, exposure_tonne_year=1.0), channels, model, preset=preset)
-    if nsi_families is not None:
-        templates = nsi_only_in(templates, channels, tuple(nsi_families))
-    used = drop_empty_channels(templates)
-    signed = model.kernel == "vector"
-    spec = build_workspace(used, form="linear" if signed else "scalar", eps_ref=None if signed else 1.0,
-                           flux_modifier=flux_modifier)
-    compiled = CompiledModel.from_workspace(spec)
-    compiled = replace(compiled.tied() if signed else compiled, pyhf_model=None, observed_main=None,
-                       observed_aux=None)
-    lin = float(used.values["LIN"].sum())
-    settings = {"preset": preset or detector.name, "detector": templates.metadata["settings"]["detector"],
-                "model": model.describe(), "threshold_keV": detector.threshold_keV,
-                "b8_events_per_tonne_year": _b8_per_tonne_year(templates), "channels": list(used.channels),
-                "dropped_empty_channels": sorted(set(templates.channels) - set(used.channels)),
-                "flux_modifier": flux_modifier, "nsi_families": list(nsi_families or ["all"]),
-                "signal_parameter": "eps (signed)" if signed else "mu = eps^2 >= 0"}
-    return ReachSetup(compiled, signed, _row_eps_power(compiled, signed), int(-np.sign(lin)) if signed else 0,
-                      settings)
-
-
-def _row_eps_power(model: CompiledModel, signed: bool) -> np.ndarray:
-    """(R,) power of ε in each row: the signal parameter's exponent (×2 for μ = ε²)."""
-    poi = model.par_index(model.poi_name)
-    on_poi = (model.slot_par == poi) & (model.slot_kind == KIND_POWER)
-    power = np.sum(np.where(on_poi, model.slot_power, 0.0), axis=1)
-    return power if signed else 2.0 * power
 
 
 def point_seeds(seed: int, n_points: int) -> list:
@@ -151,8 +74,15 @@ def exposure_row(setup: ReachSetup, task: dict) -> dict:
         if task["with_asimov"]:
             out["z_asimov"].append(point_asimov(setup, task["exposure"], eps))
         if task["n_toys"]:
-            res = point_toys(setup, task["exposure"], eps, n_toys=task["n_toys"], seed=seed, mode=task["mode"],
-                             toy_aux=task["toy_aux"])
+            res = point_toys(
+                setup,
+                task["exposure"],
+                eps,
+                n_toys=task["n_toys"],
+                seed=seed,
+                mode=task["mode"],
+                toy_aux=task["toy_aux"],
+            )
             out["z_mean"].append(res.z_mean)
             out["z_median"].append(res.z_median)
             out["n_failed"].append(res.n_failed)
@@ -189,12 +119,19 @@ class ReachResult(NamedTuple):
     def to_json(self) -> dict:
         """JSON-ready dict (NaN written as null)."""
         listed = lambda a: None if a is None else _nan_to_none(np.asarray(a, dtype=float).tolist())  # noqa: E731
-        return {"exposures": self.exposures.tolist(), "eps": self.eps.tolist(), "z_mean": listed(self.z_mean),
-                "z_median": listed(self.z_median), "z_asimov": listed(self.z_asimov),
-                "contours": {f"{k:g}": listed(v) for k, v in self.contours().items()},
-                "contour_source": "z_mean" if self.z_mean is not None else "z_asimov",
-                "n_toys": self.settings["n_toys"], "n_failed_fits": int(self.n_failed.sum()),
-                "n_failed_per_point": self.n_failed.tolist(), "settings": self.settings}
+        return {
+            "exposures": self.exposures.tolist(),
+            "eps": self.eps.tolist(),
+            "z_mean": listed(self.z_mean),
+            "z_median": listed(self.z_median),
+            "z_asimov": listed(self.z_asimov),
+            "contours": {f"{k:g}": listed(v) for k, v in self.contours().items()},
+            "contour_source": "z_mean" if self.z_mean is not None else "z_asimov",
+            "n_toys": self.settings["n_toys"],
+            "n_failed_fits": int(self.n_failed.sum()),
+            "n_failed_per_point": self.n_failed.tolist(),
+            "settings": self.settings,
+        }
 
 
 def _nan_to_none(value):
@@ -207,8 +144,12 @@ def _check_grid(exposures, eps, n_toys, mode, toy_aux) -> tuple[np.ndarray, np.n
     exposures, eps = np.asarray(exposures, dtype=float).ravel(), np.asarray(eps, dtype=float).ravel()
     if exposures.size == 0 or not np.all(np.isfinite(exposures) & (exposures > 0)):
         raise InvalidInput("exposures must be a non-empty list of finite numbers > 0 [t·yr]")
-    if eps.size == 0 or not np.all(np.isfinite(eps) & (eps != 0)) or len(set(np.sign(eps))) != 1 \
-            or np.any(np.diff(np.abs(eps)) <= 0):
+    if (
+        eps.size == 0
+        or not np.all(np.isfinite(eps) & (eps != 0))
+        or len(set(np.sign(eps))) != 1
+        or np.any(np.diff(np.abs(eps)) <= 0)
+    ):
         raise InvalidInput("eps must be non-zero finite values of one sign with |eps| strictly increasing")
     if not (isinstance(n_toys, (int, np.integer)) and n_toys >= 0):
         msg = f"the number of toys must be an integer ≥ 1 (or 0 for Asimov only), got {n_toys!r}"
@@ -219,9 +160,20 @@ def _check_grid(exposures, eps, n_toys, mode, toy_aux) -> tuple[np.ndarray, np.n
     return exposures, eps
 
 
-def reach_grid(setup: ReachSetup, exposures, eps, *, n_toys: int = 600, asimov: bool = False,
-               with_asimov: bool = False, seed: int = 0, mode: str = "standard", toy_aux: str = "resampled",
-               client=None, progress: bool = False) -> ReachResult:
+def reach_grid(
+    setup: ReachSetup,
+    exposures,
+    eps,
+    *,
+    n_toys: int = 600,
+    asimov: bool = False,
+    with_asimov: bool = False,
+    seed: int = 0,
+    mode: str = "standard",
+    toy_aux: str = "resampled",
+    client=None,
+    progress: bool = False,
+) -> ReachResult:
     """Mean/median toy Z (or the Asimov Z with ``asimov=True``) on the exposure × ε grid.
 
     Args:
@@ -240,14 +192,34 @@ def reach_grid(setup: ReachSetup, exposures, eps, *, n_toys: int = 600, asimov: 
         msg = f"the number of toys must be ≥ 1, got {n_toys}"
         raise InvalidInput(msg)
     seeds = point_seeds(seed, exposures.size * eps.size)
-    tasks = [{"exposure": float(e), "eps": eps.tolist(), "seeds": seeds[i * eps.size:(i + 1) * eps.size],
-              "n_toys": n_toys, "mode": mode, "toy_aux": toy_aux, "with_asimov": asimov or with_asimov}
-             for i, e in enumerate(exposures)]
+    tasks = [
+        {
+            "exposure": float(e),
+            "eps": eps.tolist(),
+            "seeds": seeds[i * eps.size : (i + 1) * eps.size],
+            "n_toys": n_toys,
+            "mode": mode,
+            "toy_aux": toy_aux,
+            "with_asimov": asimov or with_asimov,
+        }
+        for i, e in enumerate(exposures)
+    ]
     rows = map_tasks(exposure_row, setup, tasks, client=client, progress=progress, desc="exposures")
     grid = {k: np.array([r[k] for r in rows], dtype=float) if rows[0][k] else None for k in rows[0]}
-    failed = grid["n_failed"].astype(int) if grid["n_failed"] is not None else np.zeros((exposures.size, eps.size), int)
-    settings = {**setup.settings, "n_toys": n_toys, "asimov": asimov, "mode": mode, "toy_aux": toy_aux,
-                "seed": seed, "eps_sign": int(np.sign(eps[0]))}
+    failed = (
+        grid["n_failed"].astype(int)
+        if grid["n_failed"] is not None
+        else np.zeros((exposures.size, eps.size), int)
+    )
+    settings = {
+        **setup.settings,
+        "n_toys": n_toys,
+        "asimov": asimov,
+        "mode": mode,
+        "toy_aux": toy_aux,
+        "seed": seed,
+        "eps_sign": int(np.sign(eps[0])),
+    }
     return ReachResult(exposures, eps, grid["z_mean"], grid["z_median"], grid["z_asimov"], failed, settings)
 
 
@@ -284,8 +256,16 @@ def contours(eps, z_grid, levels=(3.0, 5.0)) -> dict:
     return {float(level): np.array([crossing(eps, row, level) for row in z_grid]) for level in levels}
 
 
-def eps_reach(setup: ReachSetup, exposure_tonne_year: float, *, z: float = 3.0, sign: int = 1,
-              eps_min: float = 1e-6, eps_max: float = 10.0, xtol: float = 1e-4) -> float:
+def eps_reach(
+    setup: ReachSetup,
+    exposure_tonne_year: float,
+    *,
+    z: float = 3.0,
+    sign: int = 1,
+    eps_min: float = 1e-6,
+    eps_max: float = 10.0,
+    xtol: float = 1e-4,
+) -> float:
     """The |ε| at which the Asimov Z reaches ``z`` at a fixed exposure (first crossing from small |ε|).
 
     |ε| is stepped up by factors of 2 from ``eps_min`` until Z ≥ z, then the crossing is refined with

@@ -1,6 +1,6 @@
 """One grid point of a reach scan: the scaled compiled model, Asimov Z and toy Z (see :mod:`.reach`).
 
-The model at (exposure E, ε) is the unit-exposure :class:`~cevns_stats.inference.reach.ReachSetup` model with
+The model at (exposure E, ε) is the unit-exposure :class:`ReachSetup` model with
 each row scaled by E·|ε|^p, so the signal parameter is 1 (scalar μ') or ±1 (signed ε') at the truth.
 Toy fits are warm-started (null fits from the Asimov null fit, free fits from the truth); for monotonic
 rates, toys whose −log L rises into the signal side at θ = 0 have θ̂ = 0 and q0 = 0 without a free fit.
@@ -10,23 +10,55 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.discovery import asimov_data, asimov_z, generate_toys, significance
-from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.engine import KIND_POWER, CompiledModel
 from cevns_stats.inference.fit import fit_batch, fit_multistart, nll_grad_hess
 
-if TYPE_CHECKING:
-    from cevns_stats.inference.reach import ReachSetup
-
-__all__ = ["PointResult", "point_model", "point_asimov", "point_toys", "SCALAR_BOUND", "SIGNED_BOUND"]
+__all__ = [
+    "SCALAR_BOUND",
+    "SIGNED_BOUND",
+    "PointResult",
+    "ReachSetup",
+    "point_asimov",
+    "point_model",
+    "point_toys",
+    "row_eps_power",
+]
 
 SCALAR_BOUND = 1.0e4  # upper bound of μ' = ε²/ε_true²
 SIGNED_BOUND = 100.0  # |ε'| = |ε|/|ε_true| bound of signed fits
 _MULTISTART = (0.1, 1.0, 10.0)  # ε' starts on the destructive-interference side (two minima)
+
+
+class ReachSetup(NamedTuple):
+    """Unit-exposure compiled likelihood of one detector and model (picklable: no pyhf model attached).
+
+    Attributes:
+        model: compiled model at 1 t·yr; scalar: POI ``mu`` = ε² (ε_ref = 1); signed: tied ``eps``.
+        signed: True for vector NSI and the leptoquark (signed ε), False for scalar (μ = ε²).
+        eps_power: (R,) power of ε carried by each likelihood row (0 SM, 1 LIN, 2 QUAD / scalar NSI).
+        destructive_sign: the sign of ε whose interference lowers the rate (0 for scalar models).
+        settings: JSON-ready description (detector, model, threshold, ⁸B events per t·yr, channels).
+    """
+
+    model: CompiledModel
+    signed: bool
+    eps_power: np.ndarray
+    destructive_sign: int
+    settings: dict
+
+
+def row_eps_power(model: CompiledModel, signed: bool) -> np.ndarray:
+    """(R,) power of ε in each row: the signal parameter's exponent (×2 for μ = ε²)."""
+    poi = model.par_index(model.poi_name)
+    on_poi = (model.slot_par == poi) & (model.slot_kind == KIND_POWER)
+    power = np.sum(np.where(on_poi, model.slot_power, 0.0), axis=1)
+    return power if signed else 2.0 * power
 
 
 class PointResult(NamedTuple):
@@ -67,11 +99,21 @@ def point_asimov(setup: ReachSetup, exposure_tonne_year: float, eps: float) -> f
     _check_eps(setup, eps)
     model = point_model(setup, exposure_tonne_year, eps)
     direction = int(np.sign(eps)) if setup.signed else 1
-    return float(asimov_z(model, _truth(model, eps, setup.signed), direction=direction, starts=_starts(setup, eps))[0])
+    return float(
+        asimov_z(model, _truth(model, eps, setup.signed), direction=direction, starts=_starts(setup, eps))[0]
+    )
 
 
-def point_toys(setup: ReachSetup, exposure_tonne_year: float, eps: float, *, n_toys: int, seed,
-               mode: str = "standard", toy_aux: str = "resampled") -> PointResult:
+def point_toys(
+    setup: ReachSetup,
+    exposure_tonne_year: float,
+    eps: float,
+    *,
+    n_toys: int,
+    seed,
+    mode: str = "standard",
+    toy_aux: str = "resampled",
+) -> PointResult:
     """Mean and median Z over ``n_toys`` toys generated at ε (one batched fit), and failed fits.
 
     Args:
@@ -115,7 +157,9 @@ def _toy_z(setup, model, truth, main, aux, mode, eps):
         free = fit_batch(model, main[todo], aux[todo], init=truth)
     else:
         free = fit_multistart(model, main, aux, starts={poi: starts}, init=truth)
-    stat = np.where(sign * free.pars[:, index] > 0, np.clip(2.0 * (null.nll[todo] - free.nll), 0.0, None), 0.0)
+    stat = np.where(
+        sign * free.pars[:, index] > 0, np.clip(2.0 * (null.nll[todo] - free.nll), 0.0, None), 0.0
+    )
     z[todo], converged[todo] = significance(stat), null.converged[todo] & free.converged
     return z, converged
 

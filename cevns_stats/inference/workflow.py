@@ -27,7 +27,7 @@ from cevns_stats.inference.discovery import asimov_data, generate_toys, paper_mo
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.limits import eps_intervals, pyhf_upper_limit, upper_limit_asymptotic
 
-__all__ = ["Analysis", "load_analysis", "discovery_summary", "limit_summary", "MODES", "TOY_AUX", "ENGINES"]
+__all__ = ["ENGINES", "MODES", "TOY_AUX", "Analysis", "discovery_summary", "limit_summary", "load_analysis"]
 
 MODES = ("standard", "paper")
 TOY_AUX = ("resampled", "fixed")
@@ -68,7 +68,7 @@ def _read_json(path, what: str) -> dict:
 
 
 def _patched(spec: dict, patchset_path, patch: str) -> dict:
-    from cevns_stats.publish import apply_patch
+    from cevns_stats.likelihood.patches import apply_patch
 
     patchset = _read_json(patchset_path, "patchset")
     names = [p.get("metadata", {}).get("name") for p in patchset.get("patches", []) if isinstance(p, dict)]
@@ -87,8 +87,10 @@ def _check_poi_present(spec: dict, path, patch) -> None:
     if poi in _declared(spec):
         return
     if patch is None:
-        msg = (f"{path}: the POI {poi!r} is not in the model (a background-only workspace?); choose a signal "
-               f"with --patch NAME (and --patchset FILE, default patchset.json beside it)")
+        msg = (
+            f"{path}: the POI {poi!r} is not in the model (a background-only workspace?); choose a signal "
+            f"with --patch NAME (and --patchset FILE, default patchset.json beside it)"
+        )
     else:
         msg = f"{path} with patch {patch!r}: the POI {poi!r} is not in the model"
     raise WorkspaceError(msg)
@@ -108,7 +110,7 @@ def load_analysis(path, *, patch: str | None = None, patchset=None, poi: str | N
         UnknownName: unknown patch or parameter.
         InvalidInput: a fixed or constrained POI.
     """
-    from cevns_stats.workspace import validate_workspace
+    from cevns_stats.likelihood.workspace import validate_workspace
 
     spec = _read_json(path, "workspace")
     validate_workspace(spec, allow_missing_poi=True)
@@ -144,8 +146,10 @@ def _analysis(base: CompiledModel, poi: str | None, source: dict) -> Analysis:
 def _truth(analysis: Analysis) -> np.ndarray:
     model = analysis.model
     if analysis.signal == 0.0:
-        msg = (f"the signal hypothesis {analysis.poi} = 0 is the background-only one; set the POI's init "
-               "in the workspace (linear basis: nsi_lin = ε, e.g. with cevns-stats workspace --linear --eps)")
+        msg = (
+            f"the signal hypothesis {analysis.poi} = 0 is the background-only one; set the POI's init "
+            "in the workspace (linear basis: nsi_lin = ε, e.g. with cevns-stats workspace --linear --eps)"
+        )
         raise InvalidInput(msg)
     truth = model.init.copy()
     truth[model.par_index(analysis.poi)] = analysis.signal
@@ -162,13 +166,21 @@ def _z_values(analysis: Analysis, mode: str, data_main, data_aux) -> tuple[np.nd
     starts = None
     if analysis.kind == "signed-eps":
         bound = float(np.max(np.abs(model.bounds[model.par_index(poi)])))
-        starts = direction * np.concatenate([[0.0], np.geomspace(bound * 1e-4, bound * 0.3, 5), [abs(signal)]])
+        starts = direction * np.concatenate(
+            [[0.0], np.geomspace(bound * 1e-4, bound * 0.3, 5), [abs(signal)]]
+        )
     result = q0(model, data_main, data_aux, poi=poi, direction=direction, starts=starts)
     return result.z, result.converged
 
 
-def discovery_summary(analysis: Analysis, *, mode: str = "standard", toys: int | None = None, seed=None,
-                      toy_aux: str = "resampled") -> dict:
+def discovery_summary(
+    analysis: Analysis,
+    *,
+    mode: str = "standard",
+    toys: int | None = None,
+    seed=None,
+    toy_aux: str = "resampled",
+) -> dict:
     """Observed Z, median expected (Asimov) Z and, with ``toys``, the toys' mean and median Z.
 
     Args:
@@ -188,9 +200,17 @@ def discovery_summary(analysis: Analysis, *, mode: str = "standard", toys: int |
     model, truth = analysis.model, _truth(analysis)
     z_obs, ok_obs = _z_values(analysis, mode, model.observed_main[None], model.observed_aux[None])
     z_exp, ok_exp = _z_values(analysis, mode, *asimov_data(model, truth))
-    out = {"z_observed": float(z_obs[0]), "z_median_expected": float(z_exp[0]), "mode": mode,
-           "poi": analysis.poi, "signal": analysis.signal, "kind": analysis.kind, "source": analysis.source,
-           "converged_observed": bool(ok_obs[0]), "converged_expected": bool(ok_exp[0])}
+    out = {
+        "z_observed": float(z_obs[0]),
+        "z_median_expected": float(z_exp[0]),
+        "mode": mode,
+        "poi": analysis.poi,
+        "signal": analysis.signal,
+        "kind": analysis.kind,
+        "source": analysis.source,
+        "converged_observed": bool(ok_obs[0]),
+        "converged_expected": bool(ok_exp[0]),
+    }
     if toys is not None:
         out.update(_toy_summary(analysis, mode, truth, toys, seed, toy_aux))
     return out
@@ -201,9 +221,15 @@ def _toy_summary(analysis, mode, truth, toys, seed, toy_aux) -> dict:
     z, converged = _z_values(analysis, mode, data_main, data_aux)
     good = z[converged]
     mean, median = (float(np.mean(good)), float(np.median(good))) if good.size else (None, None)
-    return {"z_mean_toys": mean, "z_median_toys": median, "n_toys": int(toys),
-            "n_failed_fits": int(np.count_nonzero(~converged)), "toy_aux": toy_aux, "seed": seed,
-            "toy_statistics": "mean and median over the toys whose fits converged"}
+    return {
+        "z_mean_toys": mean,
+        "z_median_toys": median,
+        "n_toys": int(toys),
+        "n_failed_fits": int(np.count_nonzero(~converged)),
+        "toy_aux": toy_aux,
+        "seed": seed,
+        "toy_statistics": "mean and median over the toys whose fits converged",
+    }
 
 
 def _choice(value, allowed, what):
@@ -213,7 +239,9 @@ def _choice(value, allowed, what):
 
 
 # ---------------------------------------------------------------------- limits
-def limit_summary(analysis: Analysis, *, cl: float = 0.95, engine: str = "pyhf", eps_max: float | None = None) -> dict:
+def limit_summary(
+    analysis: Analysis, *, cl: float = 0.95, engine: str = "pyhf", eps_max: float | None = None
+) -> dict:
     """Upper limits (linear POI: CLs with q̃μ) or allowed ε interval(s) (signed ε: profile likelihood).
 
     Args:
@@ -236,11 +264,18 @@ def limit_summary(analysis: Analysis, *, cl: float = 0.95, engine: str = "pyhf",
         result = pyhf_upper_limit(model, cl=cl)
         method = "CLs, asymptotic q~mu (pyhf.infer.intervals.upper_limits.toms748_scan)"
     else:
-        result = upper_limit_asymptotic(model, model.observed_main, model.observed_aux, cl=cl, poi=analysis.poi)
+        result = upper_limit_asymptotic(
+            model, model.observed_main, model.observed_aux, cl=cl, poi=analysis.poi
+        )
         method = "CLs, asymptotic q~mu (cevns-stats fast engine, pyhf conventions)"
     band = dict(zip(("-2sigma", "-1sigma", "median", "+1sigma", "+2sigma"), result.expected))
-    return {**head, "method": method, "observed": result.observed, "expected": result.expected[2],
-            "expected_band": band}
+    return {
+        **head,
+        "method": method,
+        "observed": result.observed,
+        "expected": result.expected[2],
+        "expected_band": band,
+    }
 
 
 def _eps_limits(analysis: Analysis, cl: float, eps_max) -> dict:
@@ -252,10 +287,15 @@ def _eps_limits(analysis: Analysis, cl: float, eps_max) -> dict:
     sm[model.par_index("eps")] = 0.0
     expected, _ = eps_intervals(model, *(a[0] for a in asimov_data(model, sm)), cl=cl, eps_max=eps_max)
     bound = float(np.max(np.abs(scan.eps)))
-    return {"method": "profile likelihood in signed eps (Wilks, two-sided t_eps), cevns-stats fast engine",
-            "observed_intervals": [list(i) for i in observed], "expected_intervals": [list(i) for i in expected],
-            "eps_hat": scan.eps_hat, "threshold": float(chi2.ppf(cl, 1)), "eps_range": [-bound, bound],
-            "n_failed_fits": int(np.count_nonzero(~scan.converged))}
+    return {
+        "method": "profile likelihood in signed eps (Wilks, two-sided t_eps), cevns-stats fast engine",
+        "observed_intervals": [list(i) for i in observed],
+        "expected_intervals": [list(i) for i in expected],
+        "eps_hat": scan.eps_hat,
+        "threshold": float(chi2.ppf(cl, 1)),
+        "eps_range": [-bound, bound],
+        "n_failed_fits": int(np.count_nonzero(~scan.converged)),
+    }
 
 
 def __dir__() -> list[str]:

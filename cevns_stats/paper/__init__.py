@@ -7,10 +7,10 @@ only when the whole run has succeeded (never a half-written set).
 
 from __future__ import annotations
 
-from .config import FULL, QUICK, PaperConfig
-from .runner import compute_results, run_paper, write_outputs
+from cevns_stats.paper.config import FULL, QUICK, PaperConfig
+from cevns_stats.paper.runner import compute_results, run_paper, write_outputs
 
-__all__ = ["PaperConfig", "QUICK", "FULL", "compute_results", "run_paper", "write_outputs"]
+__all__ = ["FULL", "QUICK", "PaperConfig", "compute_results", "run_paper", "write_outputs"]
 
 
 def __dir__() -> list[str]:

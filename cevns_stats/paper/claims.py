@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import CLAIM_EXPOSURE_TONNE_YEAR, REFERENCE_THRESHOLD_keV
+from cevns_stats.paper.config import CLAIM_EXPOSURE_TONNE_YEAR, REFERENCE_THRESHOLD_keV
 
-__all__ = ["eps_at_exposure", "threshold_gain", "minimal_over_universal", "evaluate_claims"]
+__all__ = ["eps_at_exposure", "evaluate_claims", "minimal_over_universal", "threshold_gain"]
 
 
 def eps_at_exposure(panel: dict, label: str, exposure_tonne_year: float = CLAIM_EXPOSURE_TONNE_YEAR) -> float:
@@ -37,7 +37,9 @@ def threshold_gain(panels: dict) -> float:
 def minimal_over_universal(panels: dict, kind: str) -> float:
     """3σ |ε| of the minimal model over the universal one at the reference threshold (> 1: minimal weaker)."""
     label = f"E_th = {REFERENCE_THRESHOLD_keV:g} keV"
-    return eps_at_exposure(panels[f"{kind}-minimal"], label) / eps_at_exposure(panels[f"{kind}-universal"], label)
+    return eps_at_exposure(panels[f"{kind}-minimal"], label) / eps_at_exposure(
+        panels[f"{kind}-universal"], label
+    )
 
 
 def evaluate_claims(reach: dict) -> dict:
@@ -48,13 +50,20 @@ def evaluate_claims(reach: dict) -> dict:
         "exposure_tonne_year": CLAIM_EXPOSURE_TONNE_YEAR,
         "statistic": "Asimov (median) 3 sigma |eps|",
         "threshold_gain_5_to_1_keV": gains,
-        "xenon_threshold_gain_at_least_2": {"holds": bool(gains.get("xenon", 0) >= 2.0), "value": gains.get("xenon")},
+        "xenon_threshold_gain_at_least_2": {
+            "holds": bool(gains.get("xenon", 0) >= 2.0),
+            "value": gains.get("xenon"),
+        },
         "argon_gains_less_than_xenon_and_lead": {
-            "holds": bool(gains["argon"] < min(gains["xenon"], gains["lead"])) if {"argon", "xenon", "lead"} <= set(gains)
-            else None, "values": gains},
+            "holds": bool(gains["argon"] < min(gains["xenon"], gains["lead"]))
+            if {"argon", "xenon", "lead"} <= set(gains)
+            else None,
+            "values": gains,
+        },
         "minimal_weaker_than_universal": {
             "holds": bool(all(r > 1.0 for t in ratios.values() for r in t.values())),
-            "minimal_over_universal_eps": ratios},
+            "minimal_over_universal_eps": ratios,
+        },
     }
 
 

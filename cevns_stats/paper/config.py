@@ -11,8 +11,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["PaperConfig", "QUICK", "FULL", "TARGETS", "MODELS", "THRESHOLDS_keV", "ATMOSPHERIC_UNCERTAINTIES",
-           "REFERENCE_THRESHOLD_keV", "CLAIM_EXPOSURE_TONNE_YEAR", "LQ_EXPOSURES_TONNE_YEAR", "LQ_EXPERIMENTS"]
+__all__ = [
+    "ATMOSPHERIC_UNCERTAINTIES",
+    "CLAIM_EXPOSURE_TONNE_YEAR",
+    "FULL",
+    "LQ_EXPERIMENTS",
+    "LQ_EXPOSURES_TONNE_YEAR",
+    "MODELS",
+    "QUICK",
+    "TARGETS",
+    "PaperConfig",
+    "REFERENCE_THRESHOLD_keV",
+    "THRESHOLDS_keV",
+]
 
 #: Targets of the reach figures: Fig. 5 (xenon, DARWIN-like), Fig. 7 (argon, ARGO-like), Fig. 8 (lead).
 TARGETS = {"xenon": "Fig5", "argon": "Fig7", "lead": "Fig8"}
@@ -69,9 +80,16 @@ class PaperConfig(NamedTuple):
 
     def describe(self) -> dict:
         """JSON-ready settings."""
-        return {"name": self.name, "curve_exposures_tonne_year": self.curve_exposures_tonne_year.tolist(),
-                "grid_exposures_tonne_year": self.grid_exposures_tonne_year.tolist(), "n_eps": self.n_eps,
-                "n_toys": self.n_toys, "toy_aux": self.toy_aux, "mode": self.mode, "seed": self.seed}
+        return {
+            "name": self.name,
+            "curve_exposures_tonne_year": self.curve_exposures_tonne_year.tolist(),
+            "grid_exposures_tonne_year": self.grid_exposures_tonne_year.tolist(),
+            "n_eps": self.n_eps,
+            "n_toys": self.n_toys,
+            "toy_aux": self.toy_aux,
+            "mode": self.mode,
+            "seed": self.seed,
+        }
 
 
 #: Coarse grids and 100 toys per point: the README's main job (≤ 5 minutes on 2 cores).

@@ -9,10 +9,10 @@ preset's own exposure.
 
 from __future__ import annotations
 
-from ..experiments.leptoquark import lq_limit
-from .config import LQ_EXPERIMENTS, LQ_EXPOSURES_TONNE_YEAR
+from cevns_stats.experiments.leptoquark import lq_limit
+from cevns_stats.paper.config import LQ_EXPERIMENTS, LQ_EXPOSURES_TONNE_YEAR
 
-__all__ = ["lz_bounds", "future_bounds", "lq_results", "FLAVOURS"]
+__all__ = ["FLAVOURS", "future_bounds", "lq_results", "lz_bounds"]
 
 FLAVOURS = ("mu", "tau")
 _STYLES = ("-.", ":", "-.", ":")  # plain strings: they survive the JSON round trip
@@ -26,14 +26,22 @@ def lz_bounds(flavour: str) -> list[dict]:
     """LZ WS2022 bounds: direct normalisation first (the result), then the LZ-quoted variant."""
     direct = lq_limit("lz-ws2022", flavour)
     quoted = lq_limit("lz-ws2022", flavour, normalisation="lz-quoted")
-    return [_entry(direct, "LZ WS2022 (recast, our $^8$B rate)"),
-            _entry(quoted, "LZ WS2022, $^8$B rescaled to LZ's 0.14 events", "--")]
+    return [
+        _entry(direct, "LZ WS2022 (recast, our $^8$B rate)"),
+        _entry(quoted, "LZ WS2022, $^8$B rescaled to LZ's 0.14 events", "--"),
+    ]
 
 
 def future_bounds(experiment: str, flavour: str) -> list[dict]:
     """Expected bounds of one future detector at ``LQ_EXPOSURES_TONNE_YEAR`` and its preset exposure."""
-    out = [_entry(lq_limit(experiment, flavour, exposure_tonne_year=e), f"{experiment} {e:g} t yr (expected)",
-                  _STYLES[i % len(_STYLES)]) for i, e in enumerate(LQ_EXPOSURES_TONNE_YEAR)]
+    out = [
+        _entry(
+            lq_limit(experiment, flavour, exposure_tonne_year=e),
+            f"{experiment} {e:g} t yr (expected)",
+            _STYLES[i % len(_STYLES)],
+        )
+        for i, e in enumerate(LQ_EXPOSURES_TONNE_YEAR)
+    ]
     own = lq_limit(experiment, flavour)
     if not any(abs(own.exposure_tonne_year - e) < 1e-9 * e for e in LQ_EXPOSURES_TONNE_YEAR):
         out.append(_entry(own, f"{experiment} {own.exposure_tonne_year:g} t yr (expected, preset)", ":"))

@@ -20,14 +20,29 @@ import math
 
 import numpy as np
 
-from ..detector import make_detector
-from ..fluxes.catalogue import get_channels
-from ..inference.reach import contours, eps_reach, reach_grid, reach_setup
-from ..interactions import make_model
-from .config import (ATMOSPHERIC_UNCERTAINTIES, MODELS, REFERENCE_THRESHOLD_keV, THRESHOLDS_keV, PaperConfig)
+from cevns_stats.detector.presets import make_detector
+from cevns_stats.experiments.projections import reach_setup
+from cevns_stats.inference.reach import contours, eps_reach, reach_grid
+from cevns_stats.paper.config import (
+    ATMOSPHERIC_UNCERTAINTIES,
+    MODELS,
+    PaperConfig,
+    REFERENCE_THRESHOLD_keV,
+    THRESHOLDS_keV,
+)
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import make_model
 
-__all__ = ["Variant", "variants_for", "setup_for", "asimov_curve", "toy_contours", "panel_reach", "target_reach",
-           "sign_of"]
+__all__ = [
+    "Variant",
+    "asimov_curve",
+    "panel_reach",
+    "setup_for",
+    "sign_of",
+    "target_reach",
+    "toy_contours",
+    "variants_for",
+]
 
 _LEVELS = (3.0, 5.0)
 
@@ -43,15 +58,22 @@ class Variant(dict):
 
 def variants_for(target: str, panel: str) -> list[Variant]:
     """The Asimov curves drawn in one panel (the scalar-universal panel has the threshold/flux variants)."""
-    base = Variant(label=f"E_th = {REFERENCE_THRESHOLD_keV:g} keV", threshold_keV=REFERENCE_THRESHOLD_keV,
-                   efficiency="tanh", atmospheric_uncertainty=ATMOSPHERIC_UNCERTAINTIES[0], nsi_families=None)
+    base = Variant(
+        label=f"E_th = {REFERENCE_THRESHOLD_keV:g} keV",
+        threshold_keV=REFERENCE_THRESHOLD_keV,
+        efficiency="tanh",
+        atmospheric_uncertainty=ATMOSPHERIC_UNCERTAINTIES[0],
+        nsi_families=None,
+    )
     if panel != "scalar-universal":
         return [base]
     out = [Variant(base, label=f"E_th = {t:g} keV", threshold_keV=t) for t in THRESHOLDS_keV]
     if target == "xenon":
         out.append(Variant(base, label="LZ WS2022 efficiency", efficiency="lz-ws2022", threshold_keV=1.0))
-    out += [Variant(base, label=f"atm. uncertainty {u:.0%}", atmospheric_uncertainty=u)
-            for u in ATMOSPHERIC_UNCERTAINTIES[1:]]
+    out += [
+        Variant(base, label=f"atm. uncertainty {u:.0%}", atmospheric_uncertainty=u)
+        for u in ATMOSPHERIC_UNCERTAINTIES[1:]
+    ]
     out.append(Variant(base, label="atmospheric ν only carry NSI", nsi_families=("atmospheric",)))
     return out
 
@@ -66,13 +88,19 @@ def setup_for(target: str, model_name: str, options: dict, variant: Variant):
 
 def asimov_curve(setup, exposures_tonne_year, *, sign: int, levels=_LEVELS) -> dict:
     """{level: (n,) |ε| at which the Asimov Z reaches each level at each exposure (NaN where |ε| > 10)}."""
-    return {level: np.array([eps_reach(setup, float(e), z=level, sign=sign) for e in exposures_tonne_year])
-            for level in levels}
+    return {
+        level: np.array([eps_reach(setup, float(e), z=level, sign=sign) for e in exposures_tonne_year])
+        for level in levels
+    }
 
 
 def _is_reference(variant: Variant) -> bool:
-    return (variant["threshold_keV"] == REFERENCE_THRESHOLD_keV and variant["efficiency"] == "tanh"
-            and variant["nsi_families"] is None and variant["atmospheric_uncertainty"] == ATMOSPHERIC_UNCERTAINTIES[0])
+    return (
+        variant["threshold_keV"] == REFERENCE_THRESHOLD_keV
+        and variant["efficiency"] == "tanh"
+        and variant["nsi_families"] is None
+        and variant["atmospheric_uncertainty"] == ATMOSPHERIC_UNCERTAINTIES[0]
+    )
 
 
 def _grid_eps(curve: dict, n_eps: int, sign: int) -> np.ndarray | None:
@@ -88,37 +116,66 @@ def toy_contours(setup, config: PaperConfig, curve_on_grid: dict, *, sign: int, 
     eps = _grid_eps(curve_on_grid, config.n_eps, sign)
     if eps is None:
         return None
-    result = reach_grid(setup, config.grid_exposures_tonne_year, eps, n_toys=config.n_toys, seed=config.seed,
-                        mode=config.mode, toy_aux=config.toy_aux, client=client)
+    result = reach_grid(
+        setup,
+        config.grid_exposures_tonne_year,
+        eps,
+        n_toys=config.n_toys,
+        seed=config.seed,
+        mode=config.mode,
+        toy_aux=config.toy_aux,
+        client=client,
+    )
     lines = contours(eps, result.z_mean, levels=_LEVELS)
-    return {"exposures_tonne_year": result.exposures.tolist(), "eps": eps.tolist(),
-            "z_mean": result.z_mean.tolist(), "z_median": result.z_median.tolist(),
-            "n_failed_fits": int(result.n_failed.sum()), "n_toys": config.n_toys,
-            "contours": {f"{level:g}": np.abs(v).tolist() for level, v in lines.items()}}
+    return {
+        "exposures_tonne_year": result.exposures.tolist(),
+        "eps": eps.tolist(),
+        "z_mean": result.z_mean.tolist(),
+        "z_median": result.z_median.tolist(),
+        "n_failed_fits": int(result.n_failed.sum()),
+        "n_toys": config.n_toys,
+        "contours": {f"{level:g}": np.abs(v).tolist() for level, v in lines.items()},
+    }
 
 
-def panel_reach(target: str, panel: str, model_name: str, options: dict, config: PaperConfig, *,
-                client=None) -> dict:
+def panel_reach(
+    target: str, panel: str, model_name: str, options: dict, config: PaperConfig, *, client=None
+) -> dict:
     """Asimov curves of every variant and the toy contours (reference variant) of one panel."""
     sign = sign_of(model_name)
     curves, reference_setup, reference_curve = [], None, None
     for variant in variants_for(target, panel):
         setup = setup_for(target, model_name, options, variant)
         reference = _is_reference(variant)
-        curve = asimov_curve(setup, config.curve_exposures_tonne_year, sign=sign,
-                             levels=_LEVELS if reference else _LEVELS[:1])
+        curve = asimov_curve(
+            setup, config.curve_exposures_tonne_year, sign=sign, levels=_LEVELS if reference else _LEVELS[:1]
+        )
         if reference:
             reference_setup, reference_curve = setup, curve
-        curves.append({"label": variant["label"], "settings": dict(variant),
-                       "b8_events_per_tonne_year": setup.settings["b8_events_per_tonne_year"],
-                       **{f"eps_{level:g}sigma": _finite_list(v) for level, v in curve.items()}})
+        curves.append(
+            {
+                "label": variant["label"],
+                "settings": dict(variant),
+                "b8_events_per_tonne_year": setup.settings["b8_events_per_tonne_year"],
+                **{f"eps_{level:g}sigma": _finite_list(v) for level, v in curve.items()},
+            }
+        )
     same_grid = np.array_equal(config.grid_exposures_tonne_year, config.curve_exposures_tonne_year)
-    on_grid = reference_curve if same_grid else asimov_curve(reference_setup, config.grid_exposures_tonne_year,
-                                                               sign=sign)
+    on_grid = (
+        reference_curve
+        if same_grid
+        else asimov_curve(reference_setup, config.grid_exposures_tonne_year, sign=sign)
+    )
     toys = toy_contours(reference_setup, config, on_grid, sign=sign, client=client)
-    return {"model": model_name, "options": options, "eps_sign": sign,
-            "exposures_tonne_year": config.curve_exposures_tonne_year.tolist(), "asimov_curves": curves,
-            "toys": toys, "settings": reference_setup.settings}
+    return {
+        "model": model_name,
+        "options": options,
+        "eps_sign": sign,
+        "exposures_tonne_year": config.curve_exposures_tonne_year.tolist(),
+        "asimov_curves": curves,
+        "toys": toys,
+        "settings": reference_setup.settings,
+    }
 
 
 def target_reach(target: str, config: PaperConfig, *, client=None, progress=None) -> dict:

@@ -9,33 +9,40 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .. import __version__
-from ..detector import make_detector
-from ..errors import InvalidInput
-from ..efficiency import TANH_PLATEAU_A, TANH_STEEPNESS_B_PER_KEV
-from ..fluxes.catalogue import get_channels
-from ..interactions import make_model
-from ..plotting import plot_efficiency, plot_fluxes, plot_recoil_spectra, save_figure
-from .claims import evaluate_claims
-from .config import MODELS, TARGETS, THRESHOLDS_keV, PaperConfig
-from .figures import lq_figure, reach_figure
-from .lq_study import FLAVOURS, lq_results
-from .reach_study import target_reach
-from .summary import summary_markdown
+from cevns_stats import __version__
+from cevns_stats.detector.efficiency import TANH_PLATEAU_A, TANH_STEEPNESS_B_PER_KEV
+from cevns_stats.detector.presets import make_detector
+from cevns_stats.errors import InvalidInput
+from cevns_stats.paper.claims import evaluate_claims
+from cevns_stats.paper.config import MODELS, TARGETS, PaperConfig, THRESHOLDS_keV
+from cevns_stats.paper.lq_study import FLAVOURS, lq_results
+from cevns_stats.paper.reach_study import target_reach
+from cevns_stats.paper.summary import summary_markdown
+from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.interactions import make_model
+from cevns_stats.plots.common import save_figure
+from cevns_stats.plots.data import efficiency_data, recoil_spectrum_data
+from cevns_stats.plots.paper import lq_figure, reach_figure
+from cevns_stats.plots.spectra import plot_efficiency, plot_fluxes, plot_recoil_spectra
 
-__all__ = ["compute_results", "write_outputs", "run_paper", "FIGURE3_SCALAR_EPS"]
+__all__ = ["FIGURE3_SCALAR_EPS", "compute_results", "run_paper", "write_outputs"]
 
 #: ε of the scalar-universal spectrum drawn in Fig. 3 (an illustration, not a fitted value).
 FIGURE3_SCALAR_EPS = 0.05
 
 
 def _settings(config: PaperConfig) -> dict:
-    return {"version": __version__, "config": config.describe(),
-            "tanh_efficiency": {"a": TANH_PLATEAU_A, "b_per_keV": TANH_STEEPNESS_B_PER_KEV},
-            "reference": "arXiv:2307.15736; physics definitions PHYSICS.md (cevns-stats)"}
+    return {
+        "version": __version__,
+        "config": config.describe(),
+        "tanh_efficiency": {"a": TANH_PLATEAU_A, "b_per_keV": TANH_STEEPNESS_B_PER_KEV},
+        "reference": "arXiv:2307.15736; physics definitions PHYSICS.md (cevns-stats)",
+    }
 
 
-def compute_results(config: PaperConfig, *, targets=tuple(TARGETS), client=None, progress: bool = True) -> dict:
+def compute_results(
+    config: PaperConfig, *, targets=tuple(TARGETS), client=None, progress: bool = True
+) -> dict:
     """Every number of the paper run: reach per target, the claims, leptoquark bounds, settings.
 
     ``targets`` restricts the reach figures (default: xenon, argon, lead — Figs 5, 7, 8).
@@ -55,20 +62,27 @@ def _figures(results: dict) -> dict:
     """{file stem: figure}: Figs 1, 2, 3, 5, 6 (ν_μ, ν_τ), 7, 8, 9 (ν_μ, ν_τ)."""
     detector = make_detector("xenon")
     figures = {
-        "fig1_efficiency": plot_efficiency(THRESHOLDS_keV),
+        "fig1_efficiency": plot_efficiency(**efficiency_data(THRESHOLDS_keV)),
         "fig2_fluxes": plot_fluxes(get_channels("all")),
-        "fig3_spectrum_xenon": plot_recoil_spectra(detector, get_channels(),
-                                                   make_model("scalar-universal", eps=FIGURE3_SCALAR_EPS)),
+        "fig3_spectrum_xenon": plot_recoil_spectra(
+            **recoil_spectrum_data(
+                detector, get_channels(), make_model("scalar-universal", eps=FIGURE3_SCALAR_EPS)
+            )
+        ),
     }
     for target, panels in results["reach"].items():
         label = TARGETS[target]
         figures[f"{label.lower()}_reach_{target}"] = reach_figure(target, panels, figure_label=label)
     lq = results["lq"]
     for flavour in FLAVOURS:
-        figures[f"fig6_lq_lz_{flavour}"] = lq_figure(lq["lz-ws2022"][flavour] + lq["darwin"][flavour],
-                                                     flavour=flavour, title="LZ WS2022 and DARWIN-like xenon")
-        figures[f"fig9_lq_future_{flavour}"] = lq_figure(lq["argo"][flavour] + lq["lead"][flavour],
-                                                         flavour=flavour, title="ARGO-like argon and lead")
+        figures[f"fig6_lq_lz_{flavour}"] = lq_figure(
+            lq["lz-ws2022"][flavour] + lq["darwin"][flavour],
+            flavour=flavour,
+            title="LZ WS2022 and DARWIN-like xenon",
+        )
+        figures[f"fig9_lq_future_{flavour}"] = lq_figure(
+            lq["argo"][flavour] + lq["lead"][flavour], flavour=flavour, title="ARGO-like argon and lead"
+        )
     return figures
 
 
@@ -79,9 +93,11 @@ def write_outputs(results: dict, output_dir) -> list[Path]:
     with tempfile.TemporaryDirectory(dir=output_dir, prefix=".paper-") as tmp:
         tmp = Path(tmp)
         for stem, fig in _figures(results).items():
-            fig.savefig(tmp / f"{stem}.pdf", bbox_inches="tight")
+            save_figure(fig, tmp / f"{stem}.pdf")
             save_figure(fig, tmp / f"{stem}.png")
-        (tmp / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n")
+        (tmp / "results.json").write_text(
+            json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        )
         (tmp / "summary.md").write_text(summary_markdown(results))
         written = []
         for path in sorted(tmp.iterdir()):
