@@ -1,5 +1,8 @@
 """The ``cevns-stats`` command line: thin commands over the API, one module per group.
 
+Takes options, arguments and input files; gives JSON, tables, figures and files written atomically, by
+calling the library and nothing more.
+
 Usage errors exit with status 2 (click); errors in the physics or data (``CevnsError``) print one line
 ``Error: …`` on stderr and exit with status 1 — never a traceback, never a half-written file.
 """

@@ -3,6 +3,8 @@
 :func:`run_paper` computes everything into a results dict, draws every figure (PNG and PDF), writes
 ``results.json`` and ``summary.md``, all into a temporary folder that replaces the output folder's files
 only when the whole run has succeeded (never a half-written set).
+
+Takes a :class:`PaperConfig` and the lower stages; gives the paper's results, figures and summary.
 """
 
 from __future__ import annotations
