@@ -8,6 +8,7 @@ __all__ = [
     "InvalidInput",
     "TableError",
     "UnknownName",
+    "UnsupportedWorkspace",
     "WorkspaceError",
 ]
 
@@ -33,6 +34,10 @@ class TableError(CevnsError, ValueError):
 
 class WorkspaceError(CevnsError, ValueError):
     """Raised when a workspace or patchset is malformed or lacks a required channel or modifier."""
+
+
+class UnsupportedWorkspace(CevnsError, NotImplementedError):
+    """Raised when a valid pyhf workspace uses something the fast engine cannot evaluate (use pyhf)."""
 
 
 class FitError(CevnsError, RuntimeError):
