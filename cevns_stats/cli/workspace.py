@@ -71,7 +71,7 @@ def _grid_request(kw: dict, model):
     )
     if (masses is None) != (couplings is None):
         raise click.BadParameter("give both --lq-masses and --lq-couplings", param_hint="--lq-masses")
-    if masses is not None:
+    if masses is not None and couplings is not None:
         if model is None or model.name != "lq-s1":
             raise click.BadParameter(
                 "--lq-masses/--lq-couplings need --model lq-s1", param_hint="--lq-masses"

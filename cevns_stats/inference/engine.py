@@ -182,10 +182,10 @@ class CompiledModel:
         """Number of main-measurement bins B (all channels, pyhf order)."""
         return self.basis.shape[1]
 
-    def par_index(self, name: str) -> int:
-        """Index of parameter ``name`` in ``par_names``; raises UnknownName."""
+    def par_index(self, name: str | None) -> int:
+        """Index of parameter ``name`` in ``par_names``; raises UnknownName (also for None: no POI)."""
         try:
-            return self.par_names.index(name)
+            return self.par_names.index(name)  # None is never found: UnknownName below
         except ValueError:
             msg = f"unknown parameter {name!r}; the model has {list(self.par_names)}"
             raise UnknownName(msg) from None
@@ -307,7 +307,9 @@ def _rows_from_spec(spec: dict, cfg, par_names) -> list:
 
 def _sample_slots(sample: dict, channel: str, par_names) -> tuple[list, list]:
     """Multiplicative slots of one sample and its histosys list [(par, hi_data, lo_data)]."""
-    slots, hist, seen = [], [], {}
+    slots: list = []
+    hist: list = []
+    seen: dict[str, str] = {}
     for mod in sample.get("modifiers", []):
         mtype, name = mod["type"], mod["name"]
         where = f"channel {channel!r}, sample {sample['name']!r}"

@@ -141,6 +141,7 @@ def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, *
     base = kwargs.pop("init", None)
     best = None
     for value in values:
+        init: dict | np.ndarray
         if base is None or isinstance(base, dict):
             init = {**(base or {}), name: value}
         else:
@@ -148,6 +149,9 @@ def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, *
             init[..., model.par_index(name)] = value
         res = fit_batch(model, data_main, data_aux, init=init, **kwargs)
         best = res if best is None else _better(best, res)
+    if best is None:
+        msg = f"starts[{name!r}] must hold at least one value"
+        raise InvalidInput(msg)
     return best
 
 

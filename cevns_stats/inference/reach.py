@@ -69,7 +69,7 @@ def exposure_row(setup: ReachSetup, task: dict) -> dict:
     ``task``: exposure (t·yr), eps (list), seeds (one SeedSequence per ε), n_toys (0: Asimov only), mode,
     toy_aux, with_asimov (bool). Returns lists z_mean, z_median, n_failed and z_asimov (empty if not asked).
     """
-    out = {"z_mean": [], "z_median": [], "z_asimov": [], "n_failed": []}
+    out: dict[str, list] = {"z_mean": [], "z_median": [], "z_asimov": [], "n_failed": []}
     for eps, seed in zip(task["eps"], task["seeds"]):
         if task["with_asimov"]:
             out["z_asimov"].append(point_asimov(setup, task["exposure"], eps))
@@ -110,7 +110,9 @@ class ReachResult(NamedTuple):
     @property
     def z_contour(self) -> np.ndarray:
         """The Z the contours are drawn from: the toy mean (as the paper), else the Asimov Z."""
-        return self.z_mean if self.z_mean is not None else self.z_asimov
+        z = self.z_mean if self.z_mean is not None else self.z_asimov
+        assert z is not None, "a reach scan computes toys, Asimov Z or both"
+        return z
 
     def contours(self, levels=(3.0, 5.0)) -> dict:
         """{level: (n_exposures,) ε where :attr:`z_contour` crosses the level} (see :func:`contours`)."""

@@ -34,7 +34,7 @@ def _check_cevns_measurements(workspaces) -> None:
 
 def _bounds_by_measurement(specs) -> dict:
     """{(measurement, parameter): [lo, hi]} intersected over every spec that bounds that parameter."""
-    out = {}
+    out: dict[tuple[str, str], list[float]] = {}
     for spec in specs:
         for meas in spec["measurements"]:
             for par in meas["config"].get("parameters", []):

@@ -64,6 +64,7 @@ class MomentTable:
         e = np.asarray(e_min_MeV, dtype=float)
         if self.lines:
             return self._line_moments(e)
+        assert self.splines is not None, "a continuous channel has splines"
         lo, hi = self.energy_range_MeV
         x = np.log(np.clip(e, lo, hi))
         out = np.stack([np.stack([s(x) for s in per_flavour]) for per_flavour in self.splines])
@@ -71,7 +72,7 @@ class MomentTable:
         return out * (c.MEV_PER_GEV ** np.arange(3.0)).reshape((1, 3) + (1,) * e.ndim)
 
     def _line_moments(self, e: np.ndarray) -> np.ndarray:
-        total = 0.0
+        total = np.zeros((3, 3, *e.shape))
         for energy_MeV, flux, fractions in self.lines:
             e_GeV = energy_MeV / c.MEV_PER_GEV
             k = np.array([1.0, 1.0 / e_GeV, 1.0 / e_GeV**2])

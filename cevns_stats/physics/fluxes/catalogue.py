@@ -8,7 +8,7 @@ Dwek 2009); reactor at SURF; geoneutrinos at Gran Sasso (Huang et al. 2013).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from cevns_stats.errors import InvalidInput, UnknownName
 from cevns_stats.physics.fluxes.atmospheric import ATMOSPHERIC_ENERGY_RANGE_MeV, atmospheric_shape_per_MeV
@@ -99,7 +99,7 @@ def _solar_channels(model_index: int) -> list[FluxChannel]:
     for name, (q_MeV, z_daughter) in _BETA_PLUS.items():
         total, unc = _SOLAR_TOTALS[name][model_index], _SOLAR_TOTALS[name][2]
         shape = normalise_shape(
-            lambda e, q=q_MeV, z=z_daughter: allowed_beta_plus_spectrum(e, q, z), 0.0, q_MeV
+            partial(allowed_beta_plus_spectrum, q_value_MeV=q_MeV, daughter_Z=z_daughter), 0.0, q_MeV
         )
         out.append(
             FluxChannel(
@@ -169,7 +169,7 @@ def _atmospheric_channels(uncertainty: float) -> list[FluxChannel]:
             total,
             uncertainty,
             *ATMOSPHERIC_ENERGY_RANGE_MeV,
-            lambda e, s=s: atmospheric_shape_per_MeV(s, e),
+            partial(atmospheric_shape_per_MeV, s),
             description=f"atmospheric {s} (FLUKA, fitted)",
         )
         for s, total in _ATMOSPHERIC_TOTALS.items()
@@ -179,7 +179,7 @@ def _atmospheric_channels(uncertainty: float) -> list[FluxChannel]:
 def _other_channels() -> list[FluxChannel]:
     out = []
     for name, (total, temperature, species) in _DSNB.items():
-        shape = normalise_shape(lambda e, t=temperature: dsnb_spectrum(e, t), *DSNB_ENERGY_RANGE_MeV)
+        shape = normalise_shape(partial(dsnb_spectrum, temperature_MeV=temperature), *DSNB_ENERGY_RANGE_MeV)
         out.append(
             FluxChannel(
                 f"dsnb_{name}",
@@ -208,7 +208,7 @@ def _other_channels() -> list[FluxChannel]:
     for chain in ("K40", "U238", "Th232"):
         total, unc = _GEO[chain]
         e_max = GEO_ENERGY_MAX_MeV[chain]
-        shape = normalise_shape(lambda e, ch=chain: geo_spectrum(e, ch), 0.0, e_max)
+        shape = normalise_shape(partial(geo_spectrum, chain=chain), 0.0, e_max)
         out.append(
             FluxChannel(
                 f"geo_{chain}",

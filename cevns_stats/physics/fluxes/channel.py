@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cevns_stats.errors import InvalidInput
+
 __all__ = ["FLAVOURS", "SPECIES", "FluxChannel"]
 
 #: Neutrino species a source can produce (CEvNS treats ν and ν̄ alike).
@@ -55,6 +57,9 @@ class FluxChannel:
 
     def spectrum_cm2_s_MeV(self, energy_MeV) -> np.ndarray:
         """dΦ/dE_ν [cm⁻² s⁻¹ MeV⁻¹] for continuous channels (zero outside the support)."""
+        if self.shape is None:
+            msg = f"{self.name!r} is a line channel: its flux is in ``lines``, it has no continuous spectrum"
+            raise InvalidInput(msg)
         e = np.asarray(energy_MeV, dtype=float)
         inside = (e >= self.energy_min_MeV) & (e <= self.energy_max_MeV)
         values = self.shape(np.clip(e, self.energy_min_MeV, self.energy_max_MeV))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Protocol, cast
 
 import numpy as np
 from scipy.special import expit, exprel, gammaln, loggamma, zeta
@@ -34,6 +35,15 @@ __all__ = [
 ]
 
 Shape = Callable[[np.ndarray], np.ndarray]
+
+
+class NormalisedShape(Protocol):
+    """A normalised dN/dE_ν [MeV⁻¹] callable; ``norm`` is the integral of the function it normalised."""
+
+    norm: float
+
+    def __call__(self, energy_MeV: np.ndarray, /) -> np.ndarray: ...
+
 
 # Numerical normalisation
 
@@ -59,7 +69,7 @@ def _integrate(func: Shape, e_min: float, e_max: float, points: Sequence[float] 
 
 def normalise_shape(
     func: Shape, e_min_MeV: float, e_max_MeV: float, *, points: Sequence[float] = ()
-) -> Shape:
+) -> NormalisedShape:
     """Return ``func`` divided by its integral over [e_min_MeV, e_max_MeV], zero outside.
 
     Args:
@@ -86,8 +96,9 @@ def normalise_shape(
         inside = (e >= e_min_MeV) & (e <= e_max_MeV)
         return np.where(inside, func(np.clip(e, e_min_MeV, e_max_MeV)), 0.0) / norm
 
-    normalised.norm = norm  # type: ignore[attr-defined]
-    return normalised
+    shape = cast("NormalisedShape", normalised)
+    shape.norm = norm
+    return shape
 
 
 # Allowed β spectra (PHYSICS.md §7)
@@ -409,7 +420,7 @@ def geo_spectrum(energy_MeV, chain: str) -> np.ndarray:
         msg = f"unknown geo-neutrino chain {chain!r}; known chains: {', '.join(GEO_CHAINS)}"
         raise UnknownName(msg)
     forbidden = chain == "K40"
-    total = 0.0
+    total = np.zeros(np.shape(energy_MeV))
     for multiplicity, z_d, a_d, branches in _GEO_EMITTERS[chain]:
         branch_sum = sum(b for _, b in branches)
         for endpoint, branch in branches:
