@@ -294,6 +294,9 @@ def future_model(templates: TemplateSet) -> CompiledModel:
 
 def asimov_exclusion_q(model: CompiledModel, nu) -> np.ndarray:
     """q̃(ν) = 2[−ln L(ε = −ν, φ̂̂) + ln L(0, φ̂)] on the model's (background-only Asimov) data; shape (n,)."""
+    if model.observed_main is None or model.observed_aux is None:
+        msg = "the model carries no data: compile it with CompiledModel.from_workspace"
+        raise InvalidInput(msg)
     nu = np.atleast_1d(np.asarray(nu, dtype=float))
     n = nu.size
     data = (np.tile(model.observed_main, (n, 1)), np.tile(model.observed_aux, (n, 1)))

@@ -29,7 +29,7 @@ __all__ = [
 TARGETS = {"xenon": "Fig5", "argon": "Fig7", "lead": "Fig8"}
 
 #: The four panels of each reach figure: (panel key, model name, model options) — PHYSICS.md §12 benchmarks.
-MODELS = (
+MODELS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("scalar-universal", "scalar-universal", {}),
     ("scalar-minimal", "scalar-minimal", {"flavour": "mu", "quark": "d"}),
     ("vector-universal", "vector-universal", {"quark": "d"}),

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from cevns_stats.detector.presets import make_detector
+from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.projections import reach_setup
 from cevns_stats.inference.reach import contours, eps_reach, reach_grid
 from cevns_stats.paper.config import (
@@ -126,6 +127,9 @@ def toy_contours(setup, config: PaperConfig, curve_on_grid: dict, *, sign: int, 
         toy_aux=config.toy_aux,
         client=client,
     )
+    if result.z_mean is None or result.z_median is None:
+        msg = f"the toy contours need n_toys > 0, got {config.n_toys}"
+        raise InvalidInput(msg)
     lines = contours(eps, result.z_mean, levels=_LEVELS)
     return {
         "exposures_tonne_year": result.exposures.tolist(),
@@ -160,6 +164,9 @@ def panel_reach(
                 **{f"eps_{level:g}sigma": _finite_list(v) for level, v in curve.items()},
             }
         )
+    assert reference_setup is not None and reference_curve is not None, (
+        "every panel has the reference variant"
+    )
     same_grid = np.array_equal(config.grid_exposures_tonne_year, config.curve_exposures_tonne_year)
     on_grid = (
         reference_curve
