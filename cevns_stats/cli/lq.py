@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from cevns_stats.cli.options import echo_json, write_atomic
+from cevns_stats.cli.output import check_image_output
+from cevns_stats.cli.validation import EXPOSURE
 from cevns_stats.experiments.leptoquark import (
     EXPERIMENTS,
     LQ_FLAVOURS,
@@ -13,6 +15,8 @@ from cevns_stats.experiments.leptoquark import (
     lambda_from_epsilon,
     lq_limit,
 )
+
+__all__ = ["lq_limit_command"]
 
 
 def _summary(limit: LQLimit) -> str:
@@ -70,7 +74,7 @@ def _figure(limit: LQLimit):
 @click.option("--flavour", type=click.Choice(list(LQ_FLAVOURS)), default="mu", show_default=True)
 @click.option(
     "--exposure",
-    type=float,
+    type=EXPOSURE,
     default=None,
     help="Exposure [t·yr] (future detectors; default: the preset's own).",
 )
@@ -91,6 +95,7 @@ def _figure(limit: LQLimit):
 )
 def lq_limit_command(experiment, flavour, exposure, normalisation, as_json, plot_path):
     """90 % CL exclusion of the S1 leptoquark coupling lambda against its mass."""
+    check_image_output(plot_path, "--plot")
     limit = lq_limit(experiment, flavour, exposure_tonne_year=exposure, normalisation=normalisation)
     if plot_path:
         from cevns_stats.plots.common import save_figure
@@ -101,3 +106,7 @@ def lq_limit_command(experiment, flavour, exposure, normalisation, as_json, plot
         echo_json(limit.to_json())
     else:
         click.echo(_summary(limit))
+
+
+def __dir__() -> list[str]:
+    return __all__

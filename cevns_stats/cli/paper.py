@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+__all__ = ["paper_command"]
+
 
 @click.command("paper")
 @click.option(
@@ -40,3 +42,7 @@ def paper_command(output_dir, quick, scheduler, workers, no_progress):
         f"scalar-universal 3σ reach gain from E_th 5 → 1 keV: {gains}\n"
         f"LZ WS2022 λ(1 TeV) excluded above {results['lq']['lz-ws2022']['mu'][0]['lambda_at_1TeV']:.2f} (ν_μ)"
     )
+
+
+def __dir__() -> list[str]:
+    return __all__

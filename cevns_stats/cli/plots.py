@@ -5,13 +5,16 @@ from __future__ import annotations
 import click
 
 from cevns_stats.cli.options import (
-    FINITE_FLOAT,
     build_detector,
     build_model,
     detector_options,
     model_options,
     write_atomic,
 )
+from cevns_stats.cli.output import check_image_output
+from cevns_stats.cli.validation import THRESHOLD, parse_channel_names
+
+__all__ = ["plot_efficiency_command", "plot_fluxes_command", "plot_spectrum_command"]
 
 
 @click.command("plot-fluxes")
@@ -24,7 +27,8 @@ def plot_fluxes_command(output, solar_model, channels):
     from cevns_stats.plots.common import save_figure
     from cevns_stats.plots.spectra import plot_fluxes
 
-    names = "all" if channels == "all" else [n.strip() for n in channels.split(",")]
+    check_image_output(output, "--output")
+    names = parse_channel_names(channels)
     fig = plot_fluxes(get_channels(names, solar_model=solar_model))
     write_atomic(output, lambda tmp: save_figure(fig, tmp))
     click.echo(f"wrote {output}")
@@ -46,12 +50,15 @@ def plot_efficiency_command(output, thresholds, table):
     from cevns_stats.plots.data import efficiency_data
     from cevns_stats.plots.spectra import plot_efficiency
 
+    check_image_output(output, "--output")
+    texts = [t.strip() for t in thresholds.split(",") if t.strip()]
+    if not texts:
+        raise click.BadParameter(f"no thresholds in {thresholds!r}; e.g. 1,2,5", param_hint="--thresholds")
     try:
-        values = [FINITE_FLOAT.convert(t, None, None) for t in thresholds.split(",")]
-    except click.BadParameter as err:
-        raise click.BadParameter(str(err), param_hint="--thresholds") from None
-    if any(v <= 0 for v in values):
-        raise click.BadParameter("thresholds must be > 0 keV", param_hint="--thresholds")
+        values = [THRESHOLD.check(float(t), "--thresholds") for t in texts]
+    except ValueError:
+        msg = f"{thresholds!r} is not a comma-separated list of numbers [keV]"
+        raise click.BadParameter(msg, param_hint="--thresholds") from None
     reference = read_table(table, what="efficiency table") if table else None
     fig = plot_efficiency(**efficiency_data(values), reference_table=reference)
     write_atomic(output, lambda tmp: save_figure(fig, tmp))
@@ -68,7 +75,12 @@ def plot_spectrum_command(output, **kw):
     from cevns_stats.plots.data import recoil_spectrum_data
     from cevns_stats.plots.spectra import plot_recoil_spectra
 
+    check_image_output(output, "--output")
     detector, channels = build_detector(kw)
     fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, build_model(kw)))
     write_atomic(output, lambda tmp: save_figure(fig, tmp))
     click.echo(f"wrote {output}")
+
+
+def __dir__() -> list[str]:
+    return __all__

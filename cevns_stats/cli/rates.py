@@ -13,6 +13,8 @@ from cevns_stats.cli.options import (
     write_atomic,
 )
 
+__all__ = ["rates_command"]
+
 
 def _table(summary: dict) -> str:
     lines = [
@@ -47,6 +49,9 @@ def _table(summary: dict) -> str:
 )
 def rates_command(as_json, plot_path, **kw):
     """Expected CEvNS events per flux channel for a detector."""
+    from cevns_stats.cli.output import check_image_output
+
+    check_image_output(plot_path, "--plot")
     detector, channels = build_detector(kw)
     model = build_model(kw)
     from cevns_stats.detector.summary import rate_summary
@@ -63,3 +68,7 @@ def rates_command(as_json, plot_path, **kw):
         echo_json(summary)
     else:
         click.echo(_table(summary))
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -16,6 +16,8 @@ from cevns_stats.cli.options import (
     write_atomic,
 )
 
+__all__ = ["template_basename", "templates_command"]
+
 
 def template_basename(preset: str, model, threshold_keV: float) -> str:
     """A stable file name: ``<preset>_<model>[_<flavour>][_<quark>]_th<E>keV`` (sign- and dot-safe)."""
@@ -43,10 +45,13 @@ def templates_command(output_dir, as_json, **kw):
     """Build per-channel SM, LIN (per ε) and QUAD (per ε²) templates for a preset and model."""
     from cevns_stats.likelihood.templates import build_templates
 
+    from cevns_stats.cli.output import check_folder_output
+
     detector, channels = build_detector(kw)
     model = build_model(kw)
-    templates = build_templates(detector, channels, model, preset=kw["target"])
     name = template_basename(kw["target"], model, detector.threshold_keV)
+    check_folder_output(output_dir, "--output", files=(f"{name}.root", f"{name}.json"))
+    templates = build_templates(detector, channels, model, preset=kw["target"])
     root_path, json_path = Path(output_dir) / f"{name}.root", Path(output_dir) / f"{name}.json"
     write_atomic(json_path, templates.write_json)
     write_atomic(root_path, templates.write_root)
@@ -63,3 +68,7 @@ def templates_command(output_dir, as_json, **kw):
             f"wrote {root_path} and {json_path} ({len(templates.channels)} channels, "
             f"{templates.edges_keV.size - 1} bins, SM total {summary['totals']['SM']:.4g} events)"
         )
+
+
+def __dir__() -> list[str]:
+    return __all__

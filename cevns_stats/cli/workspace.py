@@ -194,3 +194,7 @@ def combine_command(workspaces, output_file, join, merge_channels):
         return
     write_atomic(output_file, lambda tmp: Path(tmp).write_text(text))
     click.echo(f"wrote {output_file} ({len(combined['channels'])} channels)", err=True)
+
+
+def __dir__() -> list[str]:
+    return __all__

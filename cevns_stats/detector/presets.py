@@ -179,3 +179,7 @@ def _validate_edges(edges_keV) -> tuple[float, ...] | None:
 def with_edges(detector: Detector, edges_keV) -> Detector:
     """``detector`` with explicit bin edges."""
     return dataclasses.replace(detector, edges_keV=_validate_edges(edges_keV))
+
+
+def __dir__() -> list[str]:
+    return __all__

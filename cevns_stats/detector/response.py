@@ -170,3 +170,7 @@ def binned_rates(
     comps = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing), model)
     counts = np.einsum("bn,kcn->kcb", matrix, comps) * detector.exposure_tonne_year
     return BinnedRates(edges, counts, channels, detector, model)
+
+
+def __dir__() -> list[str]:
+    return __all__

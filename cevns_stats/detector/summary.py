@@ -51,3 +51,7 @@ def rate_summary(
         out["total_nsi_events"] = float(np.sum(change))
         out["model"] = model.describe()
     return out
+
+
+def __dir__() -> list[str]:
+    return __all__

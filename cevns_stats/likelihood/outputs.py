@@ -169,3 +169,7 @@ def rounded(obj, digits: int = 10):
 def rounded_digest(spec: dict, digits: int = 10) -> str:
     """pyhf.utils.digest of ``spec`` with floats rounded to ``digits`` significant digits."""
     return pyhf.utils.digest(json.loads(json.dumps(rounded(spec, digits))))
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -202,3 +202,7 @@ def build_templates(
         tuple(ch.nuisance for ch in binned.channels),
         metadata,
     )
+
+
+def __dir__() -> list[str]:
+    return __all__

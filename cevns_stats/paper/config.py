@@ -97,3 +97,7 @@ QUICK = PaperConfig("quick", np.geomspace(0.1, 1.0e4, 6), np.geomspace(0.1, 1.0e
 
 #: The paper's statistics: 600 toys per point of a 20 × 20 exposure × ε grid (PHYSICS.md §12).
 FULL = PaperConfig("full", np.geomspace(0.1, 1.0e4, 26), np.geomspace(0.1, 1.0e4, 20), 20, 600)
+
+
+def __dir__() -> list[str]:
+    return __all__

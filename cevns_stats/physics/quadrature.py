@@ -162,3 +162,7 @@ def binned_sm_counts_quad(
             for iso in target.isotopes
         )
     return out * c.SECONDS_PER_YEAR
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -197,3 +197,7 @@ def sm_differential_rate(target: Target, channels, recoil_energy_keV, **kwargs) 
     """SM dR/dE_R per channel, shape (n_channels, n_E), events / (t · yr · keV)."""
     unit = unit_rates(target, channels, recoil_energy_keV, **kwargs)
     return rate_components(unit)[0]
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -280,3 +280,7 @@ def get_channels(
     from cevns_stats.physics.fluxes.user_table import channel_from_table
 
     return tuple(channel_from_table(catalogue[n], tables[n]) if n in tables else catalogue[n] for n in names)
+
+
+def __dir__() -> list[str]:
+    return __all__

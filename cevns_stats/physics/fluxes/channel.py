@@ -64,3 +64,7 @@ class FluxChannel:
         inside = (e >= self.energy_min_MeV) & (e <= self.energy_max_MeV)
         values = self.shape(np.clip(e, self.energy_min_MeV, self.energy_max_MeV))
         return np.where(inside, self.total_flux_cm2_s * values, 0.0)
+
+
+def __dir__() -> list[str]:
+    return __all__

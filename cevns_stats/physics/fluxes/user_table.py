@@ -47,3 +47,7 @@ def channel_from_table(channel: FluxChannel, path, *, keep_total: bool = True) -
         energy_max_MeV=float(energy[-1]),
         description=f"{channel.description} [table {path}]",
     )
+
+
+def __dir__() -> list[str]:
+    return __all__
