@@ -38,7 +38,7 @@ def _register() -> None:
     """Add every command to the group (explicitly, as pyhf's ``cli.py`` does); imported lazily for speed."""
     if cli.commands:
         return
-    from cevns_stats.cli import infer, lq, paper, plots, rates, reach, templates, workspace
+    from cevns_stats.cli import infer, lq, paper, plots, rates, reach, recast, templates, workspace
 
     for command in (
         rates.rates_command,
@@ -53,6 +53,7 @@ def _register() -> None:
         reach.reach_command,
         lq.lq_limit_command,
         paper.paper_command,
+        recast.recast_group,
     ):
         cli.add_command(command)
 
