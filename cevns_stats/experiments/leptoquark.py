@@ -28,6 +28,7 @@ Two methods:
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import NamedTuple
 
@@ -47,6 +48,8 @@ from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import leptoquark_epsilon, make_model  # noqa: F401  (used by the doctest)
 from cevns_stats.physics.nuclei import get_target
 from cevns_stats.physics.rates import rate_components, unit_rates
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ASIMOV_Q_CLS90",
@@ -216,6 +219,7 @@ def solve_excess(lin_events: float, quad_events: float, n_events: float) -> floa
         msg = f"no positive excess: L = {lin_events:g}, Q = {quad_events:g} events, N = {n_events:g}"
         raise InvalidInput(msg)
     if quad_events <= 0:
+        log.debug("no quadratic excess (Q = %g events): the linear solution", quad_events)
         return -n_events / lin_events
     return (lin_events + math.sqrt(lin_events**2 + 4.0 * quad_events * n_events)) / (2.0 * quad_events)
 
@@ -318,6 +322,7 @@ def asimov_epsilon_90(model: CompiledModel, *, q_crit: float = ASIMOV_Q_CLS90) -
         raise FitError(msg)
     lo, hi = np.log(grid[above[0] - 1]), np.log(grid[above[0]])
     root = optimize.brentq(lambda x: asimov_exclusion_q(model, math.exp(x))[0] - q_crit, lo, hi, xtol=1e-10)
+    log.debug("Asimov q~ = %g at nu = %.6g (bracket %.3g to %.3g)", q_crit, math.exp(root), *np.exp([lo, hi]))
     return -math.exp(root)
 
 
@@ -326,6 +331,8 @@ def future_lq_limit(
 ) -> LQLimit:
     """Expected (Asimov median) 90 % CL S1 bound of a future detector (profile likelihood, asymptotic CLs)."""
     masses = _check_masses(masses_GeV)
+    if exposure_tonne_year is None:
+        log.debug("%s: the preset's own exposure", experiment)
     templates = future_templates(
         experiment, flavour, exposure_tonne_year=exposure_tonne_year, channels=channels
     )

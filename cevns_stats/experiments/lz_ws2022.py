@@ -32,6 +32,7 @@ weaker than LZ (LZ's median corresponds to ≈ 2.32–2.35 events), i.e. slightl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -40,6 +41,8 @@ from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.wimp import SHM_LZ_WS2022, StandardHalo, wimp_differential_rate
 from cevns_stats.physics.nuclei import get_target
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "LZ_EXPOSURE_TONNE_YEAR",
@@ -156,6 +159,8 @@ def wimp_sensitivity_cm2(
             efficiency=efficiency,
             window_keV=window_keV,
         )
+        if events <= 0:
+            log.debug("a %g GeV WIMP gives no event in %s keVnr: sensitivity inf", mass, window_keV)
         sigma[i] = reference_cm2 * signal_events_90cl / events if events > 0 else np.inf
     return sigma.reshape(masses.shape)
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -15,6 +16,8 @@ from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.reach_points import ReachSetup, row_eps_power
 from cevns_stats.likelihood.templates import TemplateSet, build_templates
 from cevns_stats.likelihood.workspace import build_workspace
+
+log = logging.getLogger(__name__)
 
 __all__ = ["drop_empty_channels", "nsi_only_in", "reach_setup"]
 
@@ -78,7 +81,11 @@ def reach_setup(
     if nsi_families is not None:
         templates = nsi_only_in(templates, channels, tuple(nsi_families))
     used = drop_empty_channels(templates)
+    dropped = sorted(set(templates.channels) - set(used.channels))
+    if dropped:
+        log.debug("reach setup: flux channels without events dropped: %s", ", ".join(dropped))
     signed = model.kernel == "vector"
+    log.debug("reach setup for %s: signal parameter %s", model.name, "signed eps" if signed else "mu = eps^2")
     spec = build_workspace(
         used,
         form="linear" if signed else "scalar",
@@ -97,7 +104,7 @@ def reach_setup(
         "threshold_keV": detector.threshold_keV,
         "b8_events_per_tonne_year": _b8_per_tonne_year(templates),
         "channels": list(used.channels),
-        "dropped_empty_channels": sorted(set(templates.channels) - set(used.channels)),
+        "dropped_empty_channels": dropped,
         "flux_modifier": flux_modifier,
         "nsi_families": list(nsi_families or ["all"]),
         "signal_parameter": "eps (signed)" if signed else "mu = eps^2 >= 0",

@@ -9,8 +9,12 @@ preset's own exposure.
 
 from __future__ import annotations
 
+import logging
+
 from cevns_stats.experiments.leptoquark import lq_limit
 from cevns_stats.paper.config import LQ_EXPERIMENTS, LQ_EXPOSURES_TONNE_YEAR
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FLAVOURS", "future_bounds", "lq_results", "lz_bounds"]
 
@@ -43,7 +47,9 @@ def future_bounds(experiment: str, flavour: str) -> list[dict]:
         for i, e in enumerate(LQ_EXPOSURES_TONNE_YEAR)
     ]
     own = lq_limit(experiment, flavour)
-    if not any(abs(own.exposure_tonne_year - e) < 1e-9 * e for e in LQ_EXPOSURES_TONNE_YEAR):
+    if any(abs(own.exposure_tonne_year - e) < 1e-9 * e for e in LQ_EXPOSURES_TONNE_YEAR):
+        log.debug("%s: preset exposure %g t yr is already on the list", experiment, own.exposure_tonne_year)
+    else:
         out.append(_entry(own, f"{experiment} {own.exposure_tonne_year:g} t yr (expected, preset)", ":"))
     return out
 

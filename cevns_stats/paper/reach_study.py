@@ -16,6 +16,7 @@ monotonic in |ε|); ε > 0 has the blind spot at 2ε₀ (PHYSICS.md §4) and nee
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -33,6 +34,8 @@ from cevns_stats.paper.config import (
 )
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Variant",
@@ -116,7 +119,9 @@ def toy_contours(setup, config: PaperConfig, curve_on_grid: dict, *, sign: int, 
     """Mean-Z toy grid on the config's exposures and its 3σ/5σ contours (None if no |ε| ≤ 10 reaches 3σ)."""
     eps = _grid_eps(curve_on_grid, config.n_eps, sign)
     if eps is None:
+        log.info("no |eps| <= 10 reaches 3 sigma on the Asimov curve: toy contours skipped")
         return None
+    log.debug("toy grid: %d |eps| from %.3g to %.3g", eps.size, abs(eps[0]), abs(eps[-1]))
     result = reach_grid(
         setup,
         config.grid_exposures_tonne_year,
@@ -168,6 +173,8 @@ def panel_reach(
         "every panel has the reference variant"
     )
     same_grid = np.array_equal(config.grid_exposures_tonne_year, config.curve_exposures_tonne_year)
+    if not same_grid:
+        log.debug("%s %s: Asimov curve recomputed on the toy grid's exposures", target, panel)
     on_grid = (
         reference_curve
         if same_grid
