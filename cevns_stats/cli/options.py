@@ -5,14 +5,23 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
+from cevns_stats.cli.validation import (
+    COUPLING,
+    EPS,
+    EXPOSURE,
+    KAPPA,
+    LQ_MASS,
+    RESOLUTION,
+    THRESHOLD,
+    check_threshold,
+    parse_channel_names,
+)
 from cevns_stats.detector.presets import PRESETS, make_detector
+from cevns_stats.likelihood.files import write_file_atomic
 from cevns_stats.physics.fluxes.catalogue import SOLAR_MODELS, get_channels
 from cevns_stats.physics.interactions import MODEL_NAMES, make_model
 
@@ -54,8 +63,10 @@ def detector_options(func):
             show_default=True,
             help=f"Target (xenon, argon, lead, germanium, …, Xe130) or preset ({', '.join(PRESETS)}).",
         ),
-        click.option("--threshold", type=FINITE_FLOAT, default=None, help="Efficiency threshold E_th [keV]."),
-        click.option("--exposure", type=FINITE_FLOAT, default=None, help="Exposure [tonne·year]."),
+        click.option(
+            "--threshold", type=THRESHOLD, default=None, help="Efficiency threshold E_th [keV] (> 0)."
+        ),
+        click.option("--exposure", type=EXPOSURE, default=None, help="Exposure [tonne·year] (0 < · ≤ 1e6)."),
         click.option(
             "--efficiency",
             default=None,
@@ -63,10 +74,10 @@ def detector_options(func):
         ),
         click.option(
             "--resolution",
-            type=FINITE_FLOAT,
+            type=RESOLUTION,
             default=0.1,
             show_default=True,
-            help="Relative resolution r (σ = r·E); 0 turns smearing off.",
+            help="Relative resolution r (σ = r·E, 0 ≤ r ≤ 1); 0 turns smearing off.",
         ),
         click.option("--solar-model", type=click.Choice(SOLAR_MODELS), default="b16-gs98", show_default=True),
         click.option(
@@ -94,7 +105,7 @@ def model_options(func=None, *, eps_option=None):
     if func is None:
         return functools.partial(model_options, eps_option=eps_option)
     eps = eps_option or click.option(
-        "--eps", type=FINITE_FLOAT, default=0.0, show_default=True, help="NSI coupling ε."
+        "--eps", type=EPS, default=0.0, show_default=True, help="NSI coupling ε (|ε| ≤ 10)."
     )
     options = [
         click.option("--model", type=click.Choice(MODEL_NAMES), default=None, help="New-physics model."),
@@ -107,11 +118,9 @@ def model_options(func=None, *, eps_option=None):
             default="cerdeno2016",
             show_default=True,
         ),
-        click.option(
-            "--kappa", type=FINITE_FLOAT, default=None, help="Scalar normalisation κ (default 1/√2)."
-        ),
-        click.option("--lq-mass", type=FINITE_FLOAT, default=None, help="S1 leptoquark mass [GeV] (lq-s1)."),
-        click.option("--lq-coupling", type=FINITE_FLOAT, default=None, help="S1 coupling λ (lq-s1)."),
+        click.option("--kappa", type=KAPPA, default=None, help="Scalar normalisation κ (default 1/√2)."),
+        click.option("--lq-mass", type=LQ_MASS, default=None, help="S1 leptoquark mass [GeV] (lq-s1; ≥ 10)."),
+        click.option("--lq-coupling", type=COUPLING, default=None, help="S1 coupling λ (lq-s1; 0 ≤ λ ≤ 4π)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -137,12 +146,9 @@ def build_detector(kw: dict):
         efficiency=kw["efficiency"],
         resolution=kw["resolution"],
     )
-    names = None
-    if kw["channels"]:
-        names = (
-            "all" if kw["channels"] == "all" else [n.strip() for n in kw["channels"].split(",") if n.strip()]
-        )
+    names = parse_channel_names(kw["channels"])
     channels = get_channels(names, solar_model=kw["solar_model"], tables=_parse_tables(kw["flux_table"]))
+    check_threshold(detector, channels)
     return detector, channels
 
 
@@ -164,20 +170,19 @@ def build_model(kw: dict):
 
 
 def write_atomic(path, writer) -> None:
-    """Call ``writer(tmp_path)`` then move the file into place, so no partial file is ever left."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Call ``writer(tmp_path)`` then move the file into place (mode 0644): no partial file is ever left.
+
+    See :func:`cevns_stats.likelihood.files.write_file_atomic`; check the destination before computing
+    with :mod:`cevns_stats.cli.output`.
+    """
+    write_file_atomic(path, writer)
 
 
 def echo_json(obj) -> None:
     """One JSON object on stdout (indent 4, sorted keys, like pyhf's CLI)."""
     json.dump(obj, sys.stdout, indent=4, sort_keys=True)
     sys.stdout.write("\n")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -21,6 +21,11 @@ from cevns_stats.cli.options import (
     model_options,
     write_atomic,
 )
+from cevns_stats.cli.output import check_file_output, check_image_output
+from cevns_stats.cli.validation import EXPOSURE, SEED, Count, check_eps_values
+
+#: Most toys per grid point: 10⁶ toys × a few hundred grid points is already hours of fitting.
+MAX_TOYS_PER_POINT = 1_000_000
 
 __all__ = ["LogRange", "parse_range", "reach_command"]
 
@@ -73,7 +78,11 @@ class LogRange(click.ParamType):
             self.fail(str(err), param, ctx)
         sign = 1.0 if high > 0 else -1.0
         small, large = sorted((abs(low), abs(high)))
-        return (sign * np.geomspace(small, large, n)).tolist()
+        values = (sign * np.geomspace(small, large, n)).tolist()
+        hint = param.get_error_hint(ctx) if param is not None else "LO:HI:N"
+        if self.positive:  # exposures
+            return [EXPOSURE.check(v, hint) for v in values]
+        return check_eps_values(values, hint)
 
 
 def _reach_model_options(func):
@@ -138,9 +147,16 @@ def _text(payload: dict) -> str:
     required=True,
     help="Exposure range LO:HI:N [t·yr], log-spaced.",
 )
-@click.option("--toys", type=click.IntRange(min=1), default=None, help="Toys per grid point [default: 600].")
+@click.option(
+    "--toys",
+    type=Count(1, MAX_TOYS_PER_POINT, why="toys per grid point"),
+    default=None,
+    help="Toys per grid point [default: 600].",
+)
 @click.option("--asimov", is_flag=True, help="Asimov (median) Z instead of toys (fast).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Master seed (per-point seeds derived).")
+@click.option(
+    "--seed", type=SEED, default=0, show_default=True, help="Master seed ≥ 0 (per-point seeds derived)."
+)
 @click.option(
     "--mode",
     type=click.Choice(["standard", "paper"]),
@@ -187,6 +203,8 @@ def reach_command(
 ):
     """Discovery reach on an exposure × ε grid: mean toy Z (or Asimov Z) with 3σ/5σ contours."""
     n_toys = _check_usage({**kw, "eps_values": eps_values}, toys, asimov, scheduler, workers)
+    check_file_output(output, "--output")
+    check_image_output(plot_path, "--plot")
     detector, channels = build_detector({**kw, "exposure": 1.0})
     model = build_model({**kw, "eps": 0.0})
     from cevns_stats.experiments.projections import reach_setup

@@ -13,8 +13,8 @@ from cevns_stats.cli.options import (
     detector_options,
     echo_json,
     model_options,
-    write_atomic,
 )
+from cevns_stats.likelihood.files import atomic_directory
 
 __all__ = ["template_basename", "templates_command"]
 
@@ -43,9 +43,8 @@ def template_basename(preset: str, model, threshold_keV: float) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (files, totals) on stdout.")
 def templates_command(output_dir, as_json, **kw):
     """Build per-channel SM, LIN (per ε) and QUAD (per ε²) templates for a preset and model."""
-    from cevns_stats.likelihood.templates import build_templates
-
     from cevns_stats.cli.output import check_folder_output
+    from cevns_stats.likelihood.templates import build_templates
 
     detector, channels = build_detector(kw)
     model = build_model(kw)
@@ -53,8 +52,9 @@ def templates_command(output_dir, as_json, **kw):
     check_folder_output(output_dir, "--output", files=(f"{name}.root", f"{name}.json"))
     templates = build_templates(detector, channels, model, preset=kw["target"])
     root_path, json_path = Path(output_dir) / f"{name}.root", Path(output_dir) / f"{name}.json"
-    write_atomic(json_path, templates.write_json)
-    write_atomic(root_path, templates.write_root)
+    with atomic_directory(output_dir) as tmp:  # both files or neither
+        templates.write_json(Path(tmp) / json_path.name)
+        templates.write_root(Path(tmp) / root_path.name)
     summary = {
         "files": [str(root_path), str(json_path)],
         "channels": list(templates.channels),

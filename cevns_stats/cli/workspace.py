@@ -10,15 +10,19 @@ import click
 import numpy as np
 
 from cevns_stats.cli.options import (
-    FINITE_FLOAT,
     build_detector,
     build_model,
     detector_options,
     model_options,
     write_atomic,
 )
+from cevns_stats.cli.output import check_folder_output
+from cevns_stats.cli.validation import COUPLING, EPS_MAX_ABS, LQ_MASS, RangedFloat, check_eps_values
 
 __all__ = ["parse_grid"]
+
+#: ``--eps-ref``: the ε at which the scalar workspace's mu = 1 (same bound as every ε).
+EPS_REF = RangedFloat(0.0, EPS_MAX_ABS, low_open=True, why="the ε at which mu = 1; |ε| ≤ 10 as for --eps")
 
 
 def parse_grid(text: str | None, option: str) -> list[float] | None:
@@ -72,13 +76,17 @@ def _grid_request(kw: dict, model):
     if (masses is None) != (couplings is None):
         raise click.BadParameter("give both --lq-masses and --lq-couplings", param_hint="--lq-masses")
     if masses is not None and couplings is not None:
+        for value in masses:
+            LQ_MASS.check(value, "--lq-masses")
+        for value in couplings:
+            COUPLING.check(value, "--lq-couplings")
         if model is None or model.name != "lq-s1":
             raise click.BadParameter(
                 "--lq-masses/--lq-couplings need --model lq-s1", param_hint="--lq-masses"
             )
         return "lq", [(m, c) for m in masses for c in couplings]
     if grid is not None:
-        return "eps", grid
+        return "eps", check_eps_values(grid, "--grid")
     if model is not None and model.kernel == "vector" and not kw["linear"]:
         msg = "vector and lq-s1 models need --grid (or --lq-masses and --lq-couplings), or --linear"
         raise click.BadParameter(msg, param_hint="--grid")
@@ -111,7 +119,10 @@ def _single_workspace(templates, model, kw):
     help="normsys (pyhf code4) or histosys (the paper's linear Gaussian).",
 )
 @click.option(
-    "--eps-ref", type=FINITE_FLOAT, default=None, help="Scalar form: ε of mu = 1 (default: automatic)."
+    "--eps-ref",
+    type=EPS_REF,
+    default=None,
+    help="Scalar form: ε of mu = 1 (0 < ε_ref ≤ 10; default: automatic).",
 )
 @click.option(
     "--linear", is_flag=True, help="Write the linear-basis workspace (nsi_lin = --eps, nsi_quad = ε²)."
@@ -138,6 +149,10 @@ def workspace_command(output_dir, **kw):
     detector, channels = build_detector(kw)
     model = build_model(kw)
     kind, grid = _grid_request(kw, model)
+    files = (
+        ("workspace.json", "README.md") if kind is None else ("BkgOnly.json", "patchset.json", "README.md")
+    )
+    check_folder_output(output_dir, "--output", files=files)
     templates = build_templates(detector, channels, model, preset=kw["target"])
     command, settings = _command_line(kw), templates.metadata
     if kind is None:

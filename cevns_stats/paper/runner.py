@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -13,6 +11,7 @@ from cevns_stats import __version__
 from cevns_stats.detector.efficiency import TANH_PLATEAU_A, TANH_STEEPNESS_B_PER_KEV
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
+from cevns_stats.likelihood.files import atomic_directory, check_destination
 from cevns_stats.paper.claims import evaluate_claims
 from cevns_stats.paper.config import MODELS, TARGETS, PaperConfig, THRESHOLDS_keV
 from cevns_stats.paper.lq_study import FLAVOURS, lq_results
@@ -25,7 +24,14 @@ from cevns_stats.plots.data import efficiency_data, recoil_spectrum_data
 from cevns_stats.plots.paper import lq_figure, reach_figure
 from cevns_stats.plots.spectra import plot_efficiency, plot_fluxes, plot_recoil_spectra
 
-__all__ = ["FIGURE3_SCALAR_EPS", "compute_results", "run_paper", "write_outputs"]
+__all__ = [
+    "FIGURE3_SCALAR_EPS",
+    "check_output_dir",
+    "compute_results",
+    "output_names",
+    "run_paper",
+    "write_outputs",
+]
 
 #: ε of the scalar-universal spectrum drawn in Fig. 3 (an illustration, not a fitted value).
 FIGURE3_SCALAR_EPS = 0.05
@@ -58,6 +64,25 @@ def compute_results(
     return {"settings": _settings(config), "reach": reach, "claims": evaluate_claims(reach), "lq": lq}
 
 
+def _reach_stem(target: str) -> str:
+    return f"{TARGETS[target].lower()}_reach_{target}"
+
+
+def output_names(targets=tuple(TARGETS)) -> list[str]:
+    """The files a run over ``targets`` writes: every figure as PNG and PDF, results.json, summary.md."""
+    stems = ["fig1_efficiency", "fig2_fluxes", "fig3_spectrum_xenon"]
+    stems += [_reach_stem(t) for t in targets]
+    stems += [f"fig{n}_lq_{kind}_{f}" for n, kind in ((6, "lz"), (9, "future")) for f in FLAVOURS]
+    return [f"{s}.{ext}" for s in stems for ext in ("pdf", "png")] + ["results.json", "summary.md"]
+
+
+def check_output_dir(output_dir, targets=tuple(TARGETS)) -> Path:
+    """Raise ``InvalidInput`` unless ``output_dir`` can receive the run's files (checked before computing)."""
+    return check_destination(
+        output_dir, what=f"output folder {output_dir}", folder=True, files=output_names(targets)
+    )
+
+
 def _figures(results: dict) -> dict:
     """{file stem: figure}: Figs 1, 2, 3, 5, 6 (ν_μ, ν_τ), 7, 8, 9 (ν_μ, ν_τ)."""
     detector = make_detector("xenon")
@@ -71,8 +96,7 @@ def _figures(results: dict) -> dict:
         ),
     }
     for target, panels in results["reach"].items():
-        label = TARGETS[target]
-        figures[f"{label.lower()}_reach_{target}"] = reach_figure(target, panels, figure_label=label)
+        figures[_reach_stem(target)] = reach_figure(target, panels, figure_label=TARGETS[target])
     lq = results["lq"]
     for flavour in FLAVOURS:
         figures[f"fig6_lq_lz_{flavour}"] = lq_figure(
@@ -87,28 +111,29 @@ def _figures(results: dict) -> dict:
 
 
 def write_outputs(results: dict, output_dir) -> list[Path]:
-    """Write figures (PNG and PDF), results.json and summary.md into ``output_dir`` (all or nothing)."""
+    """Write figures (PNG and PDF), results.json and summary.md into ``output_dir``, all or nothing.
+
+    Everything is written into a temporary sibling folder first and moved into place at the end
+    (:func:`cevns_stats.likelihood.files.atomic_directory`): an error or SIGINT leaves no file and no
+    folder behind. Files 0644, folders 0755 under the default umask.
+    """
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=output_dir, prefix=".paper-") as tmp:
-        tmp = Path(tmp)
+    check_output_dir(output_dir, tuple(results["reach"]))
+    text = json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    summary = summary_markdown(results)
+    with atomic_directory(output_dir) as tmp:
         for stem, fig in _figures(results).items():
             save_figure(fig, tmp / f"{stem}.pdf")
             save_figure(fig, tmp / f"{stem}.png")
-        (tmp / "results.json").write_text(
-            json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n"
-        )
-        (tmp / "summary.md").write_text(summary_markdown(results))
-        written = []
-        for path in sorted(tmp.iterdir()):
-            target = output_dir / path.name
-            shutil.move(str(path), target)
-            written.append(target)
-    return written
+        (tmp / "results.json").write_text(text)
+        (tmp / "summary.md").write_text(summary)
+        names = sorted(path.name for path in tmp.iterdir())
+    return [output_dir / name for name in names]
 
 
 def run_paper(output_dir, config: PaperConfig, *, client=None, progress: bool = True) -> dict:
-    """Compute and write the paper's results; returns the results dict."""
+    """Check ``output_dir``, compute, then write the paper's results; returns the results dict."""
+    check_output_dir(output_dir)
     results = compute_results(config, client=client, progress=progress)
     write_outputs(results, output_dir)
     return results

@@ -15,10 +15,11 @@ import matplotlib.style
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
+from cevns_stats.plots.formats import IMAGE_FORMATS
+
 __all__ = ["FAMILY_LINESTYLE", "IMAGE_FORMATS", "channel_colour", "new_figure", "save_figure", "style"]
 
 FAMILY_LINESTYLE = {"solar": "-", "atmospheric": "--", "dsnb": ":", "reactor": "-.", "geo": "-."}
-IMAGE_FORMATS = ("png", "pdf", "svg", "eps", "jpg", "jpeg", "tif", "tiff", "webp")
 
 
 @contextlib.contextmanager
