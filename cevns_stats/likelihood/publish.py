@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +27,7 @@ import pyhf
 
 from cevns_stats import __version__
 from cevns_stats.errors import WorkspaceError
+from cevns_stats.likelihood.files import atomic_directory
 from cevns_stats.likelihood.patches import PYHF_SPEC_ERRORS, apply_patch
 from cevns_stats.likelihood.workspace import (
     channel_names,
@@ -317,21 +315,12 @@ def write_files(directory, files: dict) -> Path:
     place in one step, an existing one receives each file by an atomic rename.
     """
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
-    try:
+    with atomic_directory(directory) as tmp:  # files 0644, folders 0755; nothing left on error or SIGINT
         for name, content in files.items():
             text = (
                 content if isinstance(content, str) else json.dumps(content, indent=4, sort_keys=True) + "\n"
             )
             (tmp / name).write_text(text)
-        if not directory.exists():
-            os.replace(tmp, directory)
-        else:
-            for name in files:
-                os.replace(tmp / name, directory / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return directory
 
 
