@@ -11,10 +11,11 @@ import numpy as np
 import pyhf
 import pytest
 
-from cevns_stats.errors import WorkspaceError
+from cevns_stats.errors import UnsupportedWorkspace
 from cevns_stats.inference.discovery import asimov_data, asimov_z, generate_toys, paper_mode_t, q0
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch, fit_signed_eps, nll_grad_hess
+from cevns_stats.inference.simplemodels import counting_workspace
 
 
 def _flux_uncertainties(n_flux: int, rng) -> np.ndarray:
@@ -74,30 +75,6 @@ def make_workspace(kind="scalar", *, n_flux=15, n_bins=40, histo=False, targets=
         "observations": observations,
         "version": "1.0.0",
         "measurements": [{"name": "meas", "config": config}],
-    }
-
-
-def counting_workspace(signal: float, background: float, sigma: float) -> dict:
-    """One bin: background with a normsys of relative width sigma, signal scaled by mu."""
-    samples = [
-        {
-            "name": "SM_bkg",
-            "data": [background],
-            "modifiers": [
-                {"name": "nu_flux_bkg", "type": "normsys", "data": {"hi": 1 + sigma, "lo": 1 - sigma}}
-            ],
-        },
-        {
-            "name": "NSI_bkg",
-            "data": [signal],
-            "modifiers": [{"name": "mu", "type": "normfactor", "data": None}],
-        },
-    ]
-    return {
-        "channels": [{"name": "xenon", "samples": samples}],
-        "version": "1.0.0",
-        "observations": [{"name": "xenon", "data": [background]}],
-        "measurements": [{"name": "meas", "config": {"poi": "mu", "parameters": []}}],
     }
 
 
@@ -269,8 +246,10 @@ def test_fit_flags_unconverged_fits_without_dropping_them():
     assert np.all(full.nll <= short.nll + 1e-9)
 
 
-def test_unsupported_modifier_is_rejected():
+def test_non_default_interpolation_is_unsupported_with_a_clear_message():
     spec = counting_workspace(10.0, 100.0, 0.1)
-    spec["channels"][0]["samples"][0]["modifiers"].append({"name": "stat", "type": "shapesys", "data": [5.0]})
-    with pytest.raises(WorkspaceError, match="unsupported modifier type 'shapesys'"):
-        CompiledModel.from_workspace(spec)
+    model = pyhf.Workspace(spec).model(
+        modifier_settings={"normsys": {"interpcode": "code1"}, "histosys": {"interpcode": "code4p"}}
+    )
+    with pytest.raises(UnsupportedWorkspace, match="default interpolation"):
+        CompiledModel.from_pyhf_model(model)

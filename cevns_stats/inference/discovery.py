@@ -79,6 +79,14 @@ def q0(
 
     Returns:
         DiscoveryResult (q0, z, poi_hat, converged, free, null).
+
+    Example:
+        >>> from cevns_stats.inference.simplemodels import counting_workspace
+        >>> model = CompiledModel.from_workspace(counting_workspace(signal=400.0, background=1e4, sigma=0.01))
+        >>> main, aux = asimov_data(model, model.init)  # mu = 1
+        >>> z = float(q0(model, main, aux).z[0])  # near s/√(b + (σb)²) = 2.83 (Cowan et al. 2011)
+        >>> round(z, 2)
+        2.8
     """
     name, index, lower, upper = _poi_range(model, poi, direction, null_value, bounds)
     null = fit_batch(
@@ -142,7 +150,8 @@ def generate_toys(
     """Poisson pseudo-datasets at the truth ``pars`` (P,): main counts (n, B) and aux data (n, A).
 
     Args:
-        aux: "resampled" draws each auxiliary datum from its Gaussian around the truth (pyhf's toys);
+        aux: "resampled" draws each auxiliary datum from its constraint (Gaussian, or Poisson for
+            ``shapesys``) around the truth (pyhf's toys);
             "fixed" keeps the workspace's nominal auxiliary data (the paper's toys, PHYSICS.md §10).
         seed, rng: a seed for ``numpy.random.default_rng`` or a Generator (rng wins).
     """
@@ -158,7 +167,11 @@ def generate_toys(
     if aux == "fixed":
         return main, np.tile(model.aux_nominal, (int(n), 1))
     mean = model.expected_auxdata(pars)[0]
-    return main, rng.normal(mean, model.aux_sigma, size=(int(n), mean.size))
+    drawn = rng.normal(mean, model.aux_sigma, size=(int(n), mean.size))
+    if model.aux_poisson.any():  # shapesys: Poisson auxiliary data around τ·γ, as pyhf's toys
+        poisson = model.aux_poisson
+        drawn[:, poisson] = rng.poisson(mean[poisson], size=(int(n), int(poisson.sum())))
+    return main, drawn
 
 
 # ---------------------------------------------------------------------- helpers

@@ -16,7 +16,8 @@ import numpy as np
 
 from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.discovery import asimov_data, asimov_z, generate_toys, significance
-from cevns_stats.inference.engine import KIND_POWER, CompiledModel
+from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.factors import FactorKind
 from cevns_stats.inference.fit import fit_batch, fit_multistart, nll_grad_hess
 
 __all__ = [
@@ -55,8 +56,8 @@ class ReachSetup(NamedTuple):
 
 def row_eps_power(model: CompiledModel, signed: bool) -> np.ndarray:
     """(R,) power of ε in each row: the signal parameter's exponent (×2 for μ = ε²)."""
-    poi = model.par_index(model.poi_name)
-    on_poi = (model.slot_par == poi) & (model.slot_kind == KIND_POWER)
+    poi = model.par_index(_poi(model))
+    on_poi = (model.slot_par == poi) & (model.slot_kind == FactorKind.POWER)
     power = np.sum(np.where(on_poi, model.slot_power, 0.0), axis=1)
     return power if signed else 2.0 * power
 
@@ -74,7 +75,7 @@ def point_model(setup: ReachSetup, exposure_tonne_year: float, eps: float) -> Co
     scale = exposure_tonne_year * np.abs(eps) ** setup.eps_power
     model = setup.model
     bounds = model.bounds.copy()
-    poi = model.par_index(model.poi_name)
+    poi = model.par_index(_poi(model))
     if setup.signed:
         bounds[poi] = (0.0, SIGNED_BOUND) if eps > 0 else (-SIGNED_BOUND, 0.0)
     else:
@@ -84,7 +85,7 @@ def point_model(setup: ReachSetup, exposure_tonne_year: float, eps: float) -> Co
 
 def _truth(model: CompiledModel, eps: float, signed: bool) -> np.ndarray:
     pars = model.init.copy()
-    pars[model.par_index(model.poi_name)] = math.copysign(1.0, eps) if signed else 1.0
+    pars[model.par_index(_poi(model))] = math.copysign(1.0, eps) if signed else 1.0
     return pars
 
 
@@ -138,7 +139,7 @@ def _toy_z(setup, model, truth, main, aux, mode, eps):
     The null fits start from the null fit of the Asimov dataset (nuisances already pulled to absorb the
     signal), the free / alternative fits from the truth; this only saves Newton iterations.
     """
-    poi = model.poi_name
+    poi = _poi(model)
     asimov = asimov_data(model, truth)
     null_init = fit_batch(model, *asimov, fixed={poi: 0.0}).pars[0]
     null = fit_batch(model, main, aux, fixed={poi: 0.0}, init=null_init)
@@ -150,7 +151,7 @@ def _toy_z(setup, model, truth, main, aux, mode, eps):
     z, converged = np.zeros(main.shape[0]), null.converged.copy()
     todo = np.arange(main.shape[0])
     if starts is None:  # monotonic rate: where −log L rises into the signal side at θ = 0, θ̂ = 0 and q0 = 0
-        slope = nll_grad_hess(model, null.pars, main, aux, free=[index])[1][:, 0]
+        slope = nll_grad_hess(model, null.pars, main, aux, free=np.array([index]))[1][:, 0]
         todo = np.flatnonzero(sign * slope < 0)
         if todo.size == 0:
             return z, converged
@@ -162,6 +163,13 @@ def _toy_z(setup, model, truth, main, aux, mode, eps):
     )
     z[todo], converged[todo] = significance(stat), null.converged[todo] & free.converged
     return z, converged
+
+
+def _poi(model: CompiledModel) -> str:
+    """The signal parameter of a reach model (reach setups always have one)."""
+    if model.poi_name is None:
+        raise InvalidInput("a reach scan needs a model with a signal parameter (POI)")
+    return model.poi_name
 
 
 def _check_eps(setup: ReachSetup, eps: float) -> None:

@@ -1,0 +1,108 @@
+"""Univariate factors φ(θ) of the compiled engine and their first two derivatives (pyhf 0.7.6 defaults).
+
+Each kind is one small vectorised function ``f(x, const) -> (φ, φ', φ'')`` of a parameter column x (n, S)
+for S slots of that kind, with per-slot constants ``const`` (arrays of length S); they are collected in
+:data:`FACTOR_FUNCTIONS` (as pyhf's ``interpolators`` registry):
+
+* :attr:`FactorKind.POWER`: ``normfactor``, ``lumi``, ``shapefactor``, ``shapesys``, ``staterror`` and
+  the histosys slope: φ = θ^p (p = 1, or 2 for ε² in the tied-ε view);
+* :attr:`FactorKind.CODE4`: ``normsys`` interpolation code 4 with α₀ = 1 (pyhf ``interpolators.code4``):
+  hi^α for α ≥ 1, lo^(−α) for α ≤ −1, 1 + Σ_{i=1..6} a_i α^i in between;
+* :attr:`FactorKind.CODE4P_G`: the even part of ``histosys`` code 4p (pyhf ``interpolators.code4p``):
+  g(α) = 15α² − 10α⁴ + 3α⁶ for |α| ≤ 1 and 8|α| beyond.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["FACTOR_FUNCTIONS", "FactorKind", "code4", "code4_coefficients", "g4p", "power"]
+
+
+class FactorKind(enum.IntEnum):
+    """Type of one factor slot of a compiled row (stored in ``CompiledModel.slot_kind``)."""
+
+    NONE = 0  #: padding, φ ≡ 1
+    POWER = 1  #: θ^p
+    CODE4 = 2  #: normsys code 4
+    CODE4P_G = 3  #: histosys code 4p, even part g(α)
+
+
+# pyhf 0.7.6 interpolators/code4.py: inverse of the 6x6 boundary-condition matrix at α₀ = 1, applied to
+# b = [hi − 1, lo − 1, ln(hi)·hi, −ln(lo)·lo, ln²(hi)·hi, ln²(lo)·lo] gives a_1..a_6.
+_CODE4_A_INVERSE = np.array(
+    [
+        [15.0 / 16, -15.0 / 16, -7.0 / 16, -7.0 / 16, 1.0 / 16, -1.0 / 16],
+        [3.0 / 2, 3.0 / 2, -9.0 / 16, 9.0 / 16, 1.0 / 16, 1.0 / 16],
+        [-5.0 / 8, 5.0 / 8, 5.0 / 8, 5.0 / 8, -1.0 / 8, 1.0 / 8],
+        [3.0 / -2, 3.0 / -2, -7.0 / -8, 7.0 / -8, -1.0 / 8, -1.0 / 8],
+        [3.0 / 16, -3.0 / 16, -3.0 / 16, -3.0 / 16, 1.0 / 16, -1.0 / 16],
+        [1.0 / 2, 1.0 / 2, -5.0 / 16, 5.0 / 16, 1.0 / 16, 1.0 / 16],
+    ]
+)
+
+Factors = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def code4_coefficients(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Polynomial coefficients a_1..a_6 of pyhf's normsys code 4 (α₀ = 1); shape (..., 6).
+
+    Example:
+        >>> a = code4_coefficients(np.array(1.2), np.array(0.8))
+        >>> bool(np.isclose(1.0 + a.sum(), 1.2))  # the polynomial meets hi at α = 1
+        True
+    """
+    log_hi, log_lo = np.log(hi), np.log(lo)
+    b = np.stack([hi - 1.0, lo - 1.0, log_hi * hi, -log_lo * lo, log_hi**2 * hi, log_lo**2 * lo], axis=-1)
+    return b @ _CODE4_A_INVERSE.T
+
+
+def power(x: np.ndarray, const: dict) -> Factors:
+    """θ^p and its derivatives; x (n, S), ``const["power"]`` (S,)."""
+    p = const["power"]
+    if const["all_linear"]:
+        return x, np.ones_like(x), np.zeros_like(x)
+    return x**p, p * x ** (p - 1.0), p * (p - 1.0) * x ** np.maximum(p - 2.0, 0.0)
+
+
+def g4p(x: np.ndarray, const: dict) -> Factors:
+    """Even part g(α) of histosys code 4p and its derivatives; x (n, S)."""
+    x2 = x * x
+    inside = np.abs(x) <= 1.0
+    val = np.where(inside, x2 * (15.0 + x2 * (-10.0 + 3.0 * x2)), 8.0 * np.abs(x))
+    d1 = np.where(inside, x * (30.0 + x2 * (-40.0 + 18.0 * x2)), 8.0 * np.sign(x))
+    d2 = np.where(inside, 30.0 + x2 * (-120.0 + 90.0 * x2), 0.0)
+    return val, d1, d2
+
+
+def code4(x: np.ndarray, const: dict) -> Factors:
+    """pyhf code 4: exp(|α|·ln(hi or lo)) beyond ±1, the 6th-order polynomial inside; x (n, S)."""
+    a = const["coef"]  # (6, S)
+    poly = 1.0 + x * (a[0] + x * (a[1] + x * (a[2] + x * (a[3] + x * (a[4] + x * a[5])))))
+    p1 = a[0] + x * (2 * a[1] + x * (3 * a[2] + x * (4 * a[3] + x * (5 * a[4] + x * 6 * a[5]))))
+    p2 = 2 * a[1] + x * (6 * a[2] + x * (12 * a[3] + x * (20 * a[4] + x * 30 * a[5])))
+    outside = np.abs(x) >= 1.0
+    if not outside.any():
+        return poly, p1, p2
+    log_base = np.where(x >= 1.0, const["log_hi"], np.where(x <= -1.0, -const["log_lo"], 0.0))
+    expo = np.exp(x * log_base)
+    return (
+        np.where(outside, expo, poly),
+        np.where(outside, log_base * expo, p1),
+        np.where(outside, log_base**2 * expo, p2),
+    )
+
+
+#: The factor function of each kind (padding has none: φ ≡ 1).
+FACTOR_FUNCTIONS: dict[FactorKind, Callable[[np.ndarray, dict], Factors]] = {
+    FactorKind.POWER: power,
+    FactorKind.CODE4: code4,
+    FactorKind.CODE4P_G: g4p,
+}
+
+
+def __dir__() -> list[str]:
+    return __all__

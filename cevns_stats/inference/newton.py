@@ -1,0 +1,113 @@
+"""One projected-Newton iteration of the batched fits: the step (with an ε-active set on the box bounds and
+an LDLᵀ solve vectorised over datasets) and the halving line search (see :mod:`.fit`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cevns_stats.inference.engine import CompiledModel
+
+__all__ = ["BOUND_MARGIN", "MAX_HALVINGS", "PIVOT_FLOOR", "ldl_solve", "line_search", "newton_step"]
+
+MAX_HALVINGS = 30
+BOUND_MARGIN = 1e-6  # fraction of a parameter's range within which it counts as on its bound
+PIVOT_FLOOR = 1e-12  # smallest LDLᵀ pivot, relative to its diagonal element, taken as positive
+
+
+def newton_step(
+    grad: np.ndarray, hess: np.ndarray, fisher: np.ndarray, theta: np.ndarray, box: tuple
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Projected Newton step (n, F), Newton decrement (n,), and whether the full Hessian was used.
+
+    Parameters at (or within BOUND_MARGIN of the range from) a bound with the gradient pointing outwards
+    are held on that bound (Bertsekas, SIAM J. Control Optim. 20 (1982) 221); where the full Hessian is not
+    positive definite the Fisher matrix (positive semi-definite) is used instead (Fisher scoring).
+    """
+    lower, upper = box
+    margin = BOUND_MARGIN * (upper - lower)  # ε-active set (Bertsekas 1982): near a bound counts as on it
+    at_lower = (theta <= lower + margin) & (grad > 0)
+    at_upper = (theta >= upper - margin) & (grad < 0)
+    clamp = at_lower | at_upper
+    if clamp.any():
+        grad = np.where(clamp, 0.0, grad)
+        hold = clamp[:, :, None] | clamp[:, None, :]
+        eye = np.eye(grad.shape[1], dtype=bool) & clamp[:, :, None]
+        hess, fisher = (np.where(eye, 1.0, np.where(hold, 0.0, h)) for h in (hess, fisher))
+    with np.errstate(over="ignore", invalid="ignore"):  # steps of rejected (indefinite) solves are discarded
+        step, newton = ldl_solve(hess, -grad)
+    if not newton.all():
+        bad = ~newton
+        step[bad] = ldl_solve(fisher[bad], -grad[bad])[0]
+    decrement = -np.sum(grad * step, axis=1)
+    step = np.where(
+        at_lower, lower - theta, np.where(at_upper, upper - theta, step)
+    )  # held ones go onto the bound
+    return step, decrement, newton
+
+
+def ldl_solve(h: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched LDLᵀ solve of h (n, F, F) x = rhs (n, F), vectorised over n (arrays stored (F, F, n)).
+
+    Returns x (n, F) and ok (n,): False where a pivot is ≤ PIVOT_FLOOR times its diagonal element
+    (not positive definite); such pivots are replaced by that diagonal element (1 if not positive).
+    """
+    size, n = rhs.shape[1], rhs.shape[0]
+    a = np.ascontiguousarray(h.transpose(1, 2, 0))
+    lower = np.zeros_like(a)
+    d = np.empty((size, n))
+    ok = np.ones(n, dtype=bool)
+    for j in range(size):
+        ld = lower[j, :j] * d[:j]
+        pivot = a[j, j] - np.sum(lower[j, :j] * ld, axis=0)
+        small = pivot <= PIVOT_FLOOR * np.abs(a[j, j])
+        if small.any():
+            ok &= ~small
+            pivot = np.where(small, np.where(a[j, j] > 0, a[j, j], 1.0), pivot)
+        d[j] = pivot
+        lower[j + 1 :, j] = (a[j + 1 :, j] - np.einsum("ikn,kn->in", lower[j + 1 :, :j], ld)) / pivot
+    y = np.ascontiguousarray(rhs.T)
+    for j in range(size):
+        y[j] -= np.sum(lower[j, :j] * y[:j], axis=0)
+    y /= d
+    for j in range(size - 2, -1, -1):
+        y[j] -= np.sum(lower[j + 1 :, j] * y[j + 1 :], axis=0)
+    return y.T, ok
+
+
+def line_search(
+    model: CompiledModel,
+    theta: np.ndarray,
+    step: np.ndarray,
+    free: np.ndarray,
+    nll: np.ndarray,
+    sub: tuple,
+    box: tuple,
+    tries: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Halve the projected step (at most ``tries`` (n,) trials) until −log L does not increase.
+
+    Returns the new theta (n, P), nll (n,) and whether a step was accepted (n,).
+    """
+    data_main, data_aux, log_fact = sub
+    new_theta, new_nll = theta.copy(), nll.copy()
+    accepted = np.zeros(theta.shape[0], dtype=bool)
+    todo = np.arange(theta.shape[0])
+    t = 1.0
+    for attempt in range(int(tries.max(initial=0))):
+        todo = todo[tries[todo] > attempt]
+        if todo.size == 0:
+            break
+        trial = theta[todo]
+        trial[:, free] = np.clip(trial[:, free] + t * step[todo], *box)
+        value = model.nll(trial, data_main[todo], data_aux[todo], log_fact[todo])
+        ok = value <= nll[todo]
+        new_theta[todo[ok]], new_nll[todo[ok]] = trial[ok], value[ok]
+        accepted[todo[ok]] = True
+        todo = todo[~ok]
+        t *= 0.5
+    return new_theta, new_nll, accepted
+
+
+def __dir__() -> list[str]:
+    return __all__
