@@ -29,11 +29,13 @@ def _flux_panel(ax, flux: list, reference: dict, published: dict) -> None:
         best = row["flux_8B_cm2_s"] / 1e6
         colour = "tab:blue" if row["experiment"] == "combined" else "black"
         ax.errorbar(best, yi, xerr=[[best - lo], [hi - best]], fmt="o", color=colour, capsize=3)
-        ax.annotate(
+        ax.text(
+            0.98,
+            yi,
             f"{row['significance_sigma']:.2f}σ",
-            (hi, yi),
-            xytext=(4, 3),
-            textcoords="offset points",
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="bottom",
             fontsize=8,
         )
         if row["experiment"] in published:
@@ -47,8 +49,8 @@ def _flux_panel(ax, flux: list, reference: dict, published: dict) -> None:
     ax.set_xlabel(r"solar $^8$B flux [$10^6$ cm$^{-2}$ s$^{-1}$]")
     ax.set_xlim(0, 16)
     ax.set_ylim(-0.8, len(flux) - 0.4)
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(r"$^8$B CEvNS flux from observed data", fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, fontsize=8, frameon=False)
+    ax.set_title(r"$^8$B CEvNS flux from observed data (significance at right)", fontsize=10)
 
 
 def _nsi_panel(ax, nsi: list) -> None:
@@ -72,7 +74,7 @@ def _nsi_panel(ax, nsi: list) -> None:
     ax.set_xlabel(r"NSI coupling $\varepsilon$ (90% CL allowed)")
     ax.set_xlim(-1.0, 1.3)
     ax.set_ylim(-0.6, len(models) - 0.4)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8, frameon=False)
     ax.set_title("NSI: combined data vs LZ WS2022 alone", fontsize=10)
 
 
