@@ -6,6 +6,8 @@ Log exposure [t·yr] on x, log |ε| on y, a filled colour map of the mean toy Z 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.lines import Line2D
 
@@ -13,7 +15,10 @@ from cevns_stats.plots.common import new_figure, style
 
 __all__ = ["Z_LEVELS", "as_float_array", "draw_z_map", "plot_reach"]
 
-Z_LEVELS = ((3.0, "--"), (5.0, "-"))  # discovery levels and their line styles
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
+
+Z_LEVELS: tuple[tuple[float, LineStyleType], ...] = ((3.0, "--"), (5.0, "-"))  # levels and line styles
 
 
 def as_float_array(values) -> np.ndarray:
