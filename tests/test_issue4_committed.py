@@ -43,7 +43,7 @@ def _pyhf_cli(args: list[str]) -> str:
 
 @pytest.mark.parametrize("folder", PUBLICATIONS)
 def test_pyhf_patchset_verify_passes_on_every_committed_publication(folder):
-    assert len(PUBLICATIONS) == 5
+    assert len([p for p in PUBLICATIONS if not p.startswith("real-data_")]) == 5  # real-data_*: test_real_data.py
     here = WORKSPACES / folder
     assert _pyhf_cli(
         ["patchset", "verify", str(here / "BkgOnly.json"), str(here / "patchset.json")]
