@@ -65,6 +65,11 @@ def _number(value: float) -> str:
     return f"{value:.3g}".replace("e+0", "e").replace("e+", "e")
 
 
+def _count(value: int) -> str:
+    """``1 000 000``: digits grouped by spaces."""
+    return f"{value:,}".replace(",", " ")
+
+
 class RangedFloat(click.ParamType):
     """A finite float in [low, high] (either end optional, ``low_open`` for > low); the message says why.
 
@@ -154,10 +159,11 @@ class Count(click.ParamType):
                 if not (math.isfinite(as_float) and as_float.is_integer()):
                     self.fail(f"{value!r} is not a whole number", param, ctx)
                 number = int(as_float)
-        high = "" if self.high is None else f" and ≤ {self.high:,}".replace(",", " ")
         if number < self.low or (self.high is not None and number > self.high):
+            high = "" if self.high is None else f" and ≤ {_count(self.high)}"
             why = f" ({self.why})" if self.why else ""
-            self.fail(f"{number:,} is out of range: need a whole number ≥ {self.low}{high}{why}", param, ctx)
+            msg = f"{_count(number)} is out of range: need a whole number ≥ {_count(self.low)}{high}{why}"
+            self.fail(msg, param, ctx)
         return number
 
 
