@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cevns_stats.errors import InvalidInput
+from cevns_stats.physics.fluxes.labels import channel_label
 
 __all__ = ["FLAVOURS", "SPECIES", "FluxChannel"]
 
@@ -50,6 +51,11 @@ class FluxChannel:
     def nuisance(self) -> str:
         """Name of the flux-normalisation nuisance: ``nu_flux_<group or name>`` (DESIGN.md)."""
         return f"nu_flux_{self.nuisance_group or self.name}"
+
+    @property
+    def label(self) -> str:
+        """Physics label for legends (``⁸B``, ``⁷Be 862 keV``, ``ν̄_μ atm.``): :mod:`.labels`."""
+        return channel_label(self.name)
 
     @property
     def is_line(self) -> bool:
