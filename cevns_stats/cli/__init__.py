@@ -9,6 +9,7 @@ Usage errors exit with status 2 (click); errors in the physics or data (``CevnsE
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -30,8 +31,25 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cevns-stats")
-def cli():
+@click.option(
+    "-v", "--verbose", count=True, help="Log what the library decides: -v INFO, -vv DEBUG (on stderr)."
+)
+def cli(verbose=0):
     """CEvNS spectra, NSI templates, pyhf workspaces and fits for dark-matter detectors."""
+    if verbose:
+        _log_to_stderr(logging.INFO if verbose == 1 else logging.DEBUG)
+
+
+def _log_to_stderr(level: int) -> None:
+    """Show the package's log records at ``level`` on stderr (never configured at import time)."""
+    logger = logging.getLogger("cevns_stats")
+    for old in [h for h in logger.handlers if getattr(h, "cevns_cli", False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.cevns_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level)
 
 
 def _register() -> None:
@@ -50,6 +68,7 @@ def _register() -> None:
         workspace.combine_command,
         infer.discover_command,
         infer.limit_command,
+        infer.fit_command,
         reach.reach_command,
         lq.lq_limit_command,
         paper.paper_command,

@@ -17,6 +17,8 @@ free of either sign) and returns the set t_ε ≤ χ²₁ quantile at the CL (Wi
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import warnings
 from typing import NamedTuple
 
@@ -30,6 +32,7 @@ from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch, fit_multistart
 
 __all__ = [
+    "LIMIT_NAMES",
     "N_SIGMA",
     "CLsResult",
     "EpsScan",
@@ -46,6 +49,9 @@ __all__ = [
 ]
 
 N_SIGMA = (2.0, 1.0, 0.0, -1.0, -2.0)  # test-statistic shifts of pyhf's expected set (limits −2σ … +2σ)
+#: Names of the six limits, in the order of :class:`UpperLimit` (observed, then expected −2σ … +2σ).
+LIMIT_NAMES = ("observed", "-2sigma", "-1sigma", "median", "+1sigma", "+2sigma")
+log = logging.getLogger(__name__)
 
 
 class CLsResult(NamedTuple):
@@ -58,10 +64,17 @@ class CLsResult(NamedTuple):
 
 
 class UpperLimit(NamedTuple):
-    """Upper limits on a linear POI at one CL: observed, expected (5,) ordered −2σ, −1σ, median, +1σ, +2σ."""
+    """Upper limits on a linear POI at one CL.
 
-    observed: float
-    expected: tuple
+    Attributes:
+        observed: the observed limit; None if it lies above ``poi_bound``.
+        expected: the expected limits ordered −2σ, −1σ, median, +1σ, +2σ (None: above ``poi_bound``).
+        poi_bound: the POI's upper bound in the model (the scan never goes beyond it).
+    """
+
+    observed: float | None
+    expected: tuple[float | None, float | None, float | None, float | None, float | None]
+    poi_bound: float = math.inf
 
 
 class EpsScan(NamedTuple):
@@ -100,7 +113,7 @@ def cls_function(model: CompiledModel, data_main, data_aux, *, poi: str | None =
     def evaluate(poi_values) -> CLsResult:
         mu = np.atleast_1d(np.asarray(poi_values, dtype=float))
         (q, ok), (q_asimov, ok_asimov) = (
-            _qtilde(model, *d, name, index, f, mu) for d, f in zip(datasets, free)
+            _qtilde(model, d[0], d[1], name, index, f, mu) for d, f in zip(datasets, free)
         )
         observed, expected = _cls_from_statistics(q, q_asimov)
         return CLsResult(mu, observed, expected, ok & ok_asimov)
@@ -147,25 +160,80 @@ def cls_asymptotic(
     return cls_function(model, data_main, data_aux, poi=poi)(poi_values)
 
 
-def _brackets(values: np.ndarray, grid: np.ndarray, level: float) -> list[tuple[float, float]]:
-    """Per column of values (m, k) on grid (m,): a bracket [a, b] of its first fall below ``level``."""
-    out = []
-    for column in values.T:
+def _limit_brackets(cls_at, low: float, high: float, start: float, level: float):
+    """Brackets (a, b) of the six CLs curves' first fall below ``level`` in (low, high]; None above ``high``.
+
+    The scan adapts to the model: from ``start`` it steps ×4 upwards until every curve is below ``level``
+    (or ``high`` is reached) and ÷4 downwards until every curve is above it (CLs → 1 as μ → 0). A point
+    where CLs is not finite (0/0 where q̃μ = q̃μ,A = 0 near μ = 0) counts as "not excluded" (CLs = 1), so
+    no NaN ever reaches the root finder.
+    """
+    floor = max(low, 1e-12 * high) if high > 0 else low
+    points = {}
+
+    def value(x: float) -> np.ndarray:
+        if x not in points:
+            raw = np.asarray(cls_at(x), dtype=float)
+            if not np.all(np.isfinite(raw)):
+                log.debug("CLs not finite at POI = %g (%s); taken as 1 (not excluded)", x, raw)
+            points[x] = np.where(np.isfinite(raw), raw, 1.0)
+        return points[x]
+
+    x = min(max(start, floor), high)
+    while np.any(value(x) >= level) and x < high:
+        x = min(4.0 * x, high)
+    x = min(max(start, floor), high)
+    while np.any(value(x) < level) and x > floor:
+        x = max(x / 4.0, floor)
+    grid = np.array(sorted(points))
+    table = np.array([points[g] for g in grid])
+    out: list[tuple[float, float] | None] = []
+    for column in table.T:
         below = np.flatnonzero(column < level)
-        if below.size == 0 or below[0] == 0:
-            msg = (
-                f"CLs does not cross {level:g} between POI = {grid[0]:g} and {grid[-1]:g}; "
-                "widen the POI bounds in the workspace"
+        if below.size == 0:
+            out.append(None)
+        elif below[0] == 0:
+            out.append((float(grid[0]), float(grid[0])))  # excluded already at the smallest POI tried
+        else:
+            out.append((float(grid[below[0] - 1]), float(grid[below[0]])))
+    log.debug("CLs bracket scan over %d POI values in [%g, %g]", grid.size, grid[0], grid[-1])
+    return out, value
+
+
+def _solve_limits(cls_at, low, high, start, level, rtol) -> list[float | None]:
+    """The six limits (observed, expected −2σ … +2σ) by Brent's method inside adaptive brackets."""
+    brackets, value = _limit_brackets(cls_at, low, high, start, level)
+    limits = []
+    for j, bracket in enumerate(brackets):
+        if bracket is None or bracket[0] == bracket[1]:
+            limits.append(None if bracket is None else bracket[0])
+            continue
+        limits.append(
+            float(
+                brentq(lambda x, j=j: value(x)[j] - level, *bracket, rtol=rtol, xtol=1e-14 * max(high, 1.0))
             )
-            raise FitError(msg)
-        out.append((grid[below[0] - 1], grid[below[0]]))
-    return out
+        )
+    return limits
+
+
+def _as_upper_limit(limits: list[float | None], high: float) -> UpperLimit:
+    above = [name for name, v in zip(LIMIT_NAMES, limits) if v is None]
+    if above:
+        log.info("limits %s lie above the POI's upper bound %g", ", ".join(above), high)
+    expected = (limits[1], limits[2], limits[3], limits[4], limits[5])
+    return UpperLimit(limits[0], expected, float(high))
+
+
+def _start(init: float, low: float, high: float) -> float:
+    """First POI value of the scan: the POI's init when positive (μ = 1 is the signal), else 1."""
+    x = init if init > 0 else 1.0
+    return float(min(max(x, low if low > 0 else 0.0), high))
 
 
 def upper_limit_asymptotic(
     model: CompiledModel, data_main, data_aux, *, cl: float = 0.95, poi: str | None = None, rtol: float = 1e-8
 ) -> UpperLimit:
-    """CLs upper limits (observed and expected band) with the fast engine: a log grid, then Brent's method.
+    """CLs upper limits (observed and expected band) with the fast engine: an adaptive scan, then Brent.
 
     Args:
         model: compiled model (POI lower bound 0 for q̃μ).
@@ -175,27 +243,20 @@ def upper_limit_asymptotic(
         rtol: relative tolerance of the root finding.
 
     Returns:
-        UpperLimit (observed, expected −2σ … +2σ).
-
-    Raises:
-        FitError: a CLs curve does not cross 1 − cl inside the POI bounds.
+        UpperLimit (observed, expected −2σ … +2σ; None for a limit above the POI's upper bound, which is
+        given as ``poi_bound``).
     """
     level = 1.0 - _check_cl(cl)
     name, index = _poi_index(model, poi)
-    low, high = model.bounds[index]
+    low, high = (float(b) for b in model.bounds[index])
     curve = cls_function(model, data_main, data_aux, poi=name)
-    grid = np.geomspace(max(low, 1e-9 * high), high, 80)
-    scan = curve(grid)
-    values = np.column_stack([scan.cls_observed, scan.cls_expected])
-    limits = []
-    for j, (a, b) in enumerate(_brackets(np.nan_to_num(values, nan=0.0), grid, level)):
 
-        def excess(x: float, j: int = j) -> float:
-            r = curve([x])
-            return (r.cls_observed[0] if j == 0 else r.cls_expected[0, j - 1]) - level
+    def cls_at(x: float) -> np.ndarray:
+        r = curve([x])
+        return np.concatenate([r.cls_observed, r.cls_expected[0]])
 
-        limits.append(float(brentq(excess, a, b, rtol=rtol, xtol=1e-14 * high)))
-    return UpperLimit(limits[0], tuple(limits[1:]))
+    start = _start(float(model.init[index]), low, high)
+    return _as_upper_limit(_solve_limits(cls_at, low, high, start, level, rtol), high)
 
 
 @contextlib.contextmanager
@@ -209,38 +270,49 @@ def pyhf_tight_backend(tolerance: float = 1e-10):
         pyhf.set_backend(tensorlib, optimizer)
 
 
-def pyhf_upper_limit(
-    model: CompiledModel, data=None, *, cl: float = 0.95, bracket=None, rtol: float = 1e-5
-) -> UpperLimit:
-    """CLs upper limits computed by pyhf (``infer.intervals.upper_limits.toms748_scan``, asymptotic q̃μ).
+def pyhf_upper_limit(model, data=None, *, cl: float = 0.95, rtol: float = 1e-6) -> UpperLimit:
+    """CLs upper limits computed by pyhf alone (``pyhf.infer.hypotest``, asymptotic q̃μ) — the reference.
+
+    The same adaptive scan as :func:`upper_limit_asymptotic` brackets each limit (pyhf's own
+    ``toms748_scan`` starts from the POI bounds and lets a NaN CLs at μ → 0 reach the root finder);
+    the root is then found on pyhf's CLs. Never uses the fast engine.
 
     Args:
-        model: compiled model carrying its ``pyhf_model`` (from ``CompiledModel.from_workspace``).
-        data: pyhf data (main + aux) (B + A,); default the workspace's observed data.
+        model: a ``pyhf.pdf.Model``, or a ``CompiledModel`` carrying its ``pyhf_model``.
+        data: pyhf data (main + aux) (B + A,); default the CompiledModel's observed data.
         cl: confidence level.
-        bracket: (low, high) POI values bracketing all six limits; default from :func:`upper_limit_asymptotic`
-            (×0.8, ×1.25), which keeps pyhf away from POI values where CLb underflows (pyhf widens it if needed).
-        rtol: relative tolerance of pyhf's root finding.
+        rtol: relative tolerance of the root finding.
 
     Returns:
-        UpperLimit (observed, expected −2σ … +2σ), as pyhf's ``upper_limit``.
+        UpperLimit as :func:`upper_limit_asymptotic` (equal to pyhf's ``upper_limit`` where that runs).
     """
     level = 1.0 - _check_cl(cl)
-    if model.pyhf_model is None:
-        msg = "this model has no pyhf model (a tied view?); compile it with CompiledModel.from_workspace"
-        raise InvalidInput(msg)
+    if isinstance(model, CompiledModel):
+        if model.pyhf_model is None:
+            msg = "this model has no pyhf model (a tied view?); compile it with CompiledModel.from_workspace"
+            raise InvalidInput(msg)
+        if data is None:
+            data = np.concatenate([model.observed_main, model.observed_aux])
+        model = model.pyhf_model
     if data is None:
-        data = np.concatenate([model.observed_main, model.observed_aux])
-    if bracket is None:
-        nmain = model.n_bins
-        ours = upper_limit_asymptotic(model, data[:nmain], data[nmain:], cl=cl)
-        bracket = (0.8 * min(ours.observed, *ours.expected), 1.25 * max(ours.observed, *ours.expected))
+        msg = "data= is required with a pyhf model"
+        raise InvalidInput(msg)
+    cfg = model.config
+    if cfg.poi_index is None:
+        msg = "the model has no POI; build it with a poi_name"
+        raise InvalidInput(msg)
+    low, high = (float(b) for b in cfg.suggested_bounds()[cfg.poi_index])
+    data = np.asarray(data, dtype=float)
+
+    def cls_at(x: float) -> np.ndarray:
+        observed, expected = pyhf.infer.hypotest(x, data, model, test_stat="qtilde", return_expected_set=True)
+        return np.concatenate([np.ravel(observed), np.ravel(expected)])
+
+    start = _start(float(cfg.suggested_init()[cfg.poi_index]), low, high)
     with pyhf_tight_backend(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pyhf's CLsb/CLb at far-out trial points
-        observed, expected = pyhf.infer.intervals.upper_limits.toms748_scan(
-            data, model.pyhf_model, float(bracket[0]), float(bracket[1]), level=level, rtol=rtol
-        )
-    return UpperLimit(float(observed), tuple(float(e) for e in expected))
+        warnings.simplefilter("ignore", RuntimeWarning)  # pyhf's 0/0 CLs near μ = 0 (handled above)
+        limits = _solve_limits(cls_at, low, high, start, level, rtol)
+    return _as_upper_limit(limits, high)
 
 
 def _check_cl(cl: float) -> float:

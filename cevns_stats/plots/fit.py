@@ -1,0 +1,107 @@
+"""Pre- and post-fit spectra of a workspace fit (``cevns-stats fit --plot DIR``).
+
+Numbers in, Figure out: :func:`fit_spectra` evaluates pyhf's model per sample at the initial and the
+best-fit parameters; :func:`plot_fit_spectra` draws, per channel, the stacked samples before and after the
+fit with the observed counts; :func:`write_fit_spectrum` writes PNG and PDF atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pyhf
+from matplotlib.ticker import MaxNLocator
+
+from cevns_stats.plots.common import channel_colour, new_figure, save_figure, style
+
+__all__ = ["ChannelSpectra", "fit_spectra", "plot_fit_spectra", "write_fit_spectrum"]
+
+
+class ChannelSpectra(NamedTuple):
+    """One channel: sample names (S,), pre-fit and post-fit expected counts (S, B), observed counts (B,)."""
+
+    channel: str
+    samples: tuple[str, ...]
+    prefit: np.ndarray
+    postfit: np.ndarray
+    observed: np.ndarray
+
+
+def fit_spectra(
+    spec: dict, bestfit, *, measurement: str | None = None, poi_name=None
+) -> list[ChannelSpectra]:
+    """Per channel, the samples' expected counts at the model's inits and at ``bestfit`` (P,)."""
+    ws = pyhf.Workspace(copy.deepcopy(spec))
+    meas = ws.get_measurement(measurement_name=measurement, measurement_index=None if measurement else 0)
+    model = ws.model(measurement_name=meas["name"], poi_name=poi_name)
+    cfg = model.config
+    observed = np.asarray(ws.data(model, include_auxdata=False), dtype=float)
+    pre = np.asarray(model.main_model.expected_data(cfg.suggested_init(), return_by_sample=True))
+    post = np.asarray(model.main_model.expected_data(np.asarray(bestfit, dtype=float), return_by_sample=True))
+    out = []
+    for channel in cfg.channels:
+        sl = cfg.channel_slices[channel]
+        out.append(ChannelSpectra(channel, tuple(cfg.samples), pre[:, sl], post[:, sl], observed[sl]))
+    return out
+
+
+def plot_fit_spectra(channels: list[ChannelSpectra]):
+    """Figure with one row per channel: stacked samples pre-fit (left) and post-fit (right), data as points."""
+    with style():
+        fig, axes = new_figure(len(channels), 2, figsize=(11.0, 3.6 * len(channels)), constrained_layout=True)
+        axes = np.atleast_2d(axes)
+        for row, ch in zip(axes, channels):
+            for ax, values, title in ((row[0], ch.prefit, "pre-fit"), (row[1], ch.postfit, "post-fit")):
+                _draw_stack(ax, ch, values)
+                ax.set_title(f"{ch.channel}: {title}")
+        return fig
+
+
+def _draw_stack(ax, ch: ChannelSpectra, values: np.ndarray) -> None:
+    edges = np.arange(ch.observed.size + 1) - 0.5
+    bottom = np.zeros(ch.observed.size)
+    for k, name in enumerate(ch.samples):
+        counts = np.asarray(values[k], dtype=float)
+        if not np.any(counts != 0):
+            continue
+        ax.stairs(bottom + counts, edges, baseline=bottom, fill=True, color=channel_colour(k), label=name)
+        bottom = bottom + counts
+    ax.errorbar(
+        np.arange(ch.observed.size), ch.observed, yerr=np.sqrt(ch.observed), fmt="ko", ms=3, label="observed"
+    )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("bin index")
+    ax.set_ylabel("events per bin")
+    ax.legend(fontsize="x-small", ncol=2, loc="best")
+
+
+def write_fit_spectrum(spec: dict, result, directory, *, measurement: str | None = None) -> list[Path]:
+    """Write ``fit_spectrum.png`` and ``.pdf`` into ``directory`` (each through a temporary sibling)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    fig = plot_fit_spectra(fit_spectra(spec, result.bestfit, measurement=measurement, poi_name=result.poi))
+    umask = os.umask(0)
+    os.umask(umask)
+    paths = []
+    for suffix in ("png", "pdf"):
+        path = directory / f"fit_spectrum.{suffix}"
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".fit_spectrum.", suffix=f".{suffix}")
+        os.close(fd)
+        try:
+            save_figure(fig, tmp)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        paths.append(path)
+    return paths
+
+
+def __dir__() -> list[str]:
+    return __all__
