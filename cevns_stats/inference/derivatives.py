@@ -1,7 +1,8 @@
 """Analytic gradient and Hessian of −log L of a :class:`~cevns_stats.inference.engine.CompiledModel`.
 
 With ν_b = Σ_r a_r basis_rb and a_r = Π_j φ_rj(θ_k(r,j)) (:mod:`.engine`), let D_rk = ∂a_r/∂θ_k (a sum
-over the slots of row r that hold θ_k, so a parameter may act through several modifiers on one sample)
+over the slots of row r that hold θ_k, so a parameter may act through several modifiers on one sample;
+evaluated per parameter from the (row, slot) pairs it enters)
 and ρ_r = Σ_b (1 − n_b/ν_b) basis_rb. Then
 
     ∂(−log L)/∂θ_k = Σ_r D_rk ρ_r,
@@ -58,15 +59,15 @@ def grad_hess(
     rate = (phi[:, :, 0] * excl1[:, :, 0]) @ model.basis
     inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
     rho = (1.0 - data_main * inv_rate) @ model.basis.T  # Σ_b ∂(−log L)/∂ν_b · basis_rb, (n, R)
+    root = np.sqrt(data_main) * inv_rate
     dslot = excl1 * d1
-    nrow = model.basis.shape[0]
-    jac = np.zeros((n, nrow * model.n_pars))  # D_rk, flat (r, k)
-    for rows, slot, target in structure["columns"]:
-        jac[:, target] += dslot[:, rows, slot]
-    jac = jac.reshape(n, nrow, model.n_pars)[:, :, free]
-    grad = np.einsum("nrf,nr->nf", jac, rho)
-    scaled = (jac.transpose(0, 2, 1).reshape(n * nfree, nrow) @ model.basis).reshape(n, nfree, -1)
-    scaled *= (np.sqrt(data_main) * inv_rate)[:, None, :]  # √n_b/ν_b · ∂ν_b/∂θ_k
+    grad = np.empty((n, nfree))
+    scaled = np.empty((n, nfree, model.n_bins))  # √n_b/ν_b · ∂ν_b/∂θ_k
+    for i, k in enumerate(free):
+        rows, slots = structure["slots"][k]
+        coef = dslot[:, rows, slots]  # ∂a_r/∂θ_k, one column per (row, slot) holding θ_k
+        grad[:, i] = np.einsum("nr,nr->n", coef, rho[:, rows])
+        np.multiply(coef @ model.basis[rows], root, out=scaled[:, i])
     fisher = scaled @ scaled.transpose(0, 2, 1)
     second = _second_order_term(model, structure["scatter"], rho, d1, d2, excl1, excl2)
     hess = fisher + (second if nfree == model.n_pars else second[:, free[:, None], free])
@@ -94,16 +95,11 @@ def _add_constraints(model, pars, data_aux, free, grad, matrices) -> None:
 
 
 def _structure(model: CompiledModel) -> dict:
-    """Index arrays for the Jacobian scatter and the second-order terms; cached on the model."""
+    """Per parameter the (rows, slots) it enters, and the second-order scatter; cached on the model."""
     cache = model.__dict__.get("_derivative_structure")  # frozen dataclass: cache beside its fields
     if cache is None:
-        nslot = model.slot_par.shape[1]
-        columns = []
-        for j in range(nslot):  # within one slot column every row appears once: targets are unique
-            rows = np.flatnonzero(model.slot_par[:, j] >= 0)
-            if rows.size:
-                columns.append((rows, j, rows * model.n_pars + model.slot_par[rows, j]))
-        cache = model.__dict__["_derivative_structure"] = {"columns": columns, "scatter": _scatter(model)}
+        slots = [np.nonzero(model.slot_par == k) for k in range(model.n_pars)]
+        cache = model.__dict__["_derivative_structure"] = {"slots": slots, "scatter": _scatter(model)}
     return cache
 
 

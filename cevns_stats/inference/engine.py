@@ -179,8 +179,8 @@ class CompiledModel:
         shape = (pars.shape[0], self.slot_par.size)
         out = [np.ones(shape)] + [np.zeros(shape) for _ in range(order)]
         for kind, pos, par, const in self.slot_groups:
-            values = FACTOR_FUNCTIONS[kind](pars[:, par], const)
-            for array, value in zip(out, values):
+            values = FACTOR_FUNCTIONS[kind](pars[:, par], const, order)
+            for array, value in zip(out, values[: order + 1]):
                 array[:, pos] = value
         return tuple(array.reshape((-1, *self.slot_par.shape)) for array in out)
 

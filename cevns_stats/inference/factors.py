@@ -1,7 +1,8 @@
 """Univariate factors φ(θ) of the compiled engine and their first two derivatives (pyhf 0.7.6 defaults).
 
-Each kind is one small vectorised function ``f(x, const) -> (φ, φ', φ'')`` of a parameter column x (n, S)
-for S slots of that kind, with per-slot constants ``const`` (arrays of length S); they are collected in
+Each kind is one small vectorised function ``f(x, const, order) -> (φ, φ', φ'')`` of a parameter column
+x (n, S) for S slots of that kind, with per-slot constants ``const`` (arrays of length S), which computes
+derivatives only up to ``order`` (the others are returned as None); they are collected in
 :data:`FACTOR_FUNCTIONS` (as pyhf's ``interpolators`` registry):
 
 * :attr:`FactorKind.POWER`: ``normfactor``, ``lumi``, ``shapefactor``, ``shapesys``, ``staterror`` and
@@ -44,7 +45,7 @@ _CODE4_A_INVERSE = np.array(
     ]
 )
 
-Factors = tuple[np.ndarray, np.ndarray, np.ndarray]
+Factors = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
 
 
 def code4_coefficients(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
@@ -60,44 +61,45 @@ def code4_coefficients(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return b @ _CODE4_A_INVERSE.T
 
 
-def power(x: np.ndarray, const: dict) -> Factors:
+def power(x: np.ndarray, const: dict, order: int = 2) -> Factors:
     """θ^p and its derivatives; x (n, S), ``const["power"]`` (S,)."""
-    p = const["power"]
     if const["all_linear"]:
-        return x, np.ones_like(x), np.zeros_like(x)
-    return x**p, p * x ** (p - 1.0), p * (p - 1.0) * x ** np.maximum(p - 2.0, 0.0)
+        return x, (np.ones_like(x) if order else None), (np.zeros_like(x) if order > 1 else None)
+    p = const["power"]
+    d1 = p * x ** (p - 1.0) if order else None
+    d2 = p * (p - 1.0) * x ** np.maximum(p - 2.0, 0.0) if order > 1 else None
+    return x**p, d1, d2
 
 
-def g4p(x: np.ndarray, const: dict) -> Factors:
+def g4p(x: np.ndarray, const: dict, order: int = 2) -> Factors:
     """Even part g(α) of histosys code 4p and its derivatives; x (n, S)."""
     x2 = x * x
     inside = np.abs(x) <= 1.0
     val = np.where(inside, x2 * (15.0 + x2 * (-10.0 + 3.0 * x2)), 8.0 * np.abs(x))
-    d1 = np.where(inside, x * (30.0 + x2 * (-40.0 + 18.0 * x2)), 8.0 * np.sign(x))
-    d2 = np.where(inside, 30.0 + x2 * (-120.0 + 90.0 * x2), 0.0)
+    d1 = np.where(inside, x * (30.0 + x2 * (-40.0 + 18.0 * x2)), 8.0 * np.sign(x)) if order else None
+    d2 = np.where(inside, 30.0 + x2 * (-120.0 + 90.0 * x2), 0.0) if order > 1 else None
     return val, d1, d2
 
 
-def code4(x: np.ndarray, const: dict) -> Factors:
+def code4(x: np.ndarray, const: dict, order: int = 2) -> Factors:
     """pyhf code 4: exp(|α|·ln(hi or lo)) beyond ±1, the 6th-order polynomial inside; x (n, S)."""
     a = const["coef"]  # (6, S)
-    poly = 1.0 + x * (a[0] + x * (a[1] + x * (a[2] + x * (a[3] + x * (a[4] + x * a[5])))))
-    p1 = a[0] + x * (2 * a[1] + x * (3 * a[2] + x * (4 * a[3] + x * (5 * a[4] + x * 6 * a[5]))))
-    p2 = 2 * a[1] + x * (6 * a[2] + x * (12 * a[3] + x * (20 * a[4] + x * 30 * a[5])))
+    out = [1.0 + x * (a[0] + x * (a[1] + x * (a[2] + x * (a[3] + x * (a[4] + x * a[5])))))]
+    if order:
+        out.append(a[0] + x * (2 * a[1] + x * (3 * a[2] + x * (4 * a[3] + x * (5 * a[4] + x * 6 * a[5])))))
+    if order > 1:
+        out.append(2 * a[1] + x * (6 * a[2] + x * (12 * a[3] + x * (20 * a[4] + x * 30 * a[5]))))
     outside = np.abs(x) >= 1.0
-    if not outside.any():
-        return poly, p1, p2
-    log_base = np.where(x >= 1.0, const["log_hi"], np.where(x <= -1.0, -const["log_lo"], 0.0))
-    expo = np.exp(x * log_base)
-    return (
-        np.where(outside, expo, poly),
-        np.where(outside, log_base * expo, p1),
-        np.where(outside, log_base**2 * expo, p2),
-    )
+    if outside.any():
+        log_base = np.where(x >= 1.0, const["log_hi"], np.where(x <= -1.0, -const["log_lo"], 0.0))
+        expo = np.exp(x * log_base)
+        for j, value in enumerate(out):
+            np.copyto(value, expo * log_base**j, where=outside)
+    return out[0], (out[1] if order else None), (out[2] if order > 1 else None)
 
 
 #: The factor function of each kind (padding has none: φ ≡ 1).
-FACTOR_FUNCTIONS: dict[FactorKind, Callable[[np.ndarray, dict], Factors]] = {
+FACTOR_FUNCTIONS: dict[FactorKind, Callable[[np.ndarray, dict, int], Factors]] = {
     FactorKind.POWER: power,
     FactorKind.CODE4: code4,
     FactorKind.CODE4P_G: g4p,
