@@ -38,7 +38,7 @@ from cevns_stats.experiments.leptoquark import lambda_from_epsilon
 from cevns_stats.experiments.lz_ws2022 import LZ_SIGNAL_EVENTS_90CL, lz_signal_events
 from cevns_stats.experiments.pandax4t import PANDAX_SIGNIFICANCE, PANDAX_B8_FLUX_cm2_s, pandax4t_channels
 from cevns_stats.experiments.recast_channel import B8_POI, RecastChannel, build_recast_workspace
-from cevns_stats.experiments.xenonnt import RUNS, xenonnt_channels
+from cevns_stats.experiments.xenonnt import DEFAULT_FLUX_CHANNELS, RUNS, xenonnt_channels
 from cevns_stats.inference.discovery import q0
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch
@@ -51,6 +51,7 @@ from cevns_stats.physics.rates import rate_components, unit_rates
 __all__ = [
     "CONFIDENCE_LEVEL",
     "EXPERIMENTS",
+    "LZ_FLUX_CHANNELS",
     "NSI_BENCHMARKS",
     "PUBLISHED_FLUX",
     "FluxMeasurement",
@@ -68,6 +69,18 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 EXPERIMENTS = ("xenonnt", "pandax4t", "lz-ws2022", "combined")
+#: Flux channels of the LZ bin: every default channel with SM recoils in its 0–20 keVnr window.
+LZ_FLUX_CHANNELS = (
+    "8B",
+    "hep",
+    "atm_nue",
+    "atm_nuebar",
+    "atm_numu",
+    "atm_numubar",
+    "dsnb_nue",
+    "dsnb_nuebar",
+    "dsnb_nux",
+)
 CONFIDENCE_LEVEL = 0.90
 #: Published ⁸B fluxes [cm⁻² s⁻¹] as (best fit, −1σ, +1σ) and significances [σ]: XENONnT SR0+SR1 (PRL 133,
 #: 191002) and PandaX-4T (PRL 133, 191001).
@@ -194,8 +207,8 @@ def _lz_events(chans, model: NSIModel | None) -> np.ndarray:
     )
 
 
-def lz_ws2022_channel(*, model: NSIModel | None = None, flux_channels=("8B", "hep")) -> RecastChannel:
-    """The LZ WS2022 counting bin as a :class:`RecastChannel` (module docstring)."""
+def lz_ws2022_channel(*, model: NSIModel | None = None, flux_channels=LZ_FLUX_CHANNELS) -> RecastChannel:
+    """The LZ WS2022 counting bin as a :class:`RecastChannel` (module docstring; default ``LZ_FLUX_CHANNELS``)."""
     chans = get_channels(list(flux_channels))
     events = _lz_events(chans, model)
     b_total = lz_effective_background()
@@ -220,9 +233,13 @@ def lz_ws2022_channel(*, model: NSIModel | None = None, flux_channels=("8B", "he
 
 
 def experiment_channels(
-    experiment: str, *, model: NSIModel | None = None, runs=RUNS, flux_channels=("8B", "hep")
+    experiment: str, *, model: NSIModel | None = None, runs=RUNS, flux_channels=None
 ) -> list[RecastChannel]:
     """The recast channels of ``experiment`` (``EXPERIMENTS``); ``runs`` selects XENONnT science runs.
+
+    ``flux_channels`` (names) replaces each experiment's default: ⁸B and hep for XENONnT (0.5–5 keVnr) and
+    PandaX-4T, ``LZ_FLUX_CHANNELS`` for LZ (its 0–20 keVnr window also holds atmospheric and DSNB recoils, 11 %
+    of its SM CEvNS events).
 
     Raises:
         UnknownName: unknown experiment or run.
@@ -232,11 +249,11 @@ def experiment_channels(
         raise UnknownName(msg)
     out: list[RecastChannel] = []
     if experiment in ("xenonnt", "combined"):
-        out += xenonnt_channels(runs, model=model, flux_channels=flux_channels)
+        out += xenonnt_channels(runs, model=model, flux_channels=flux_channels or DEFAULT_FLUX_CHANNELS)
     if experiment in ("pandax4t", "combined"):
-        out += pandax4t_channels(model=model, flux_channels=flux_channels)
+        out += pandax4t_channels(model=model, flux_channels=flux_channels or DEFAULT_FLUX_CHANNELS)
     if experiment in ("lz-ws2022", "combined"):
-        out.append(lz_ws2022_channel(model=model, flux_channels=flux_channels))
+        out.append(lz_ws2022_channel(model=model, flux_channels=flux_channels or LZ_FLUX_CHANNELS))
     return out
 
 
