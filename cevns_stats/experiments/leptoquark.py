@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
 from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
@@ -48,6 +50,10 @@ from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import leptoquark_epsilon, make_model  # noqa: F401  (used by the doctest)
 from cevns_stats.physics.nuclei import get_target
 from cevns_stats.physics.rates import rate_components, unit_rates
+
+if TYPE_CHECKING:
+    from cevns_stats.physics.fluxes.channel import FluxChannel
+    from cevns_stats.physics.oscillation import MixingParameters
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +109,7 @@ class LZExcess(NamedTuple):
     sm_events: float
     sm_8b_events: float
 
-    def excess(self, eps) -> np.ndarray:
+    def excess(self, eps: ArrayLike) -> np.ndarray:
         """NSI-induced change of the event count at ε: ε·L + ε²·Q."""
         eps = np.asarray(eps, dtype=float)
         return eps * self.lin_events + eps**2 * self.quad_events
@@ -159,7 +165,7 @@ class LQLimit(NamedTuple):
         }
 
 
-def lambda_from_epsilon(mass_GeV, epsilon) -> np.ndarray:
+def lambda_from_epsilon(mass_GeV: ArrayLike, epsilon: ArrayLike) -> np.ndarray:
     """λ = m_S1 · √(4√2 G_F |ε|), the inverse of ``leptoquark_epsilon`` (PHYSICS.md §6).
 
     Args:
@@ -184,7 +190,7 @@ def _check_flavour(flavour: str) -> str:
     return flavour
 
 
-def _check_masses(masses_GeV) -> np.ndarray:
+def _check_masses(masses_GeV: ArrayLike | None) -> np.ndarray:
     masses = np.atleast_1d(np.asarray(DEFAULT_MASSES_GeV if masses_GeV is None else masses_GeV, dtype=float))
     if masses.ndim != 1 or masses.size == 0 or not np.all(np.isfinite(masses) & (masses > 0)):
         msg = f"masses_GeV must be a non-empty 1-D array of finite masses > 0 GeV, got {masses_GeV!r}"
@@ -192,7 +198,9 @@ def _check_masses(masses_GeV) -> np.ndarray:
     return masses
 
 
-def lz_excess_events(flavour: str, *, channels=None, mixing=None) -> LZExcess:
+def lz_excess_events(
+    flavour: str, *, channels: Sequence[FluxChannel] | None = None, mixing: MixingParameters | None = None
+) -> LZExcess:
     """LIN, QUAD, SM and SM-⁸B event counts of the minimal S1 (``flavour``) in the LZ WS2022 recast.
 
     Rates are integrated in true recoil energy with ``LZ_WS2022_EFFICIENCY`` over the recast window by
@@ -202,8 +210,8 @@ def lz_excess_events(flavour: str, *, channels=None, mixing=None) -> LZExcess:
     channels = get_channels() if channels is None else tuple(channels)
     xenon = get_target("xenon")
 
-    def component(index: int, only: tuple | None = None):
-        def rate(energy_keV):
+    def component(index: int, only: tuple[int, ...] | None = None) -> float:
+        def rate(energy_keV: np.ndarray) -> np.ndarray:
             comps = rate_components(unit_rates(xenon, channels, energy_keV, mixing=mixing), model)[index]
             return comps.sum(axis=0) if only is None else comps[list(only)].sum(axis=0)
 
@@ -224,7 +232,13 @@ def solve_excess(lin_events: float, quad_events: float, n_events: float) -> floa
     return (lin_events + math.sqrt(lin_events**2 + 4.0 * quad_events * n_events)) / (2.0 * quad_events)
 
 
-def lz_lq_limit(flavour: str, *, normalisation: str = "direct", masses_GeV=None, channels=None) -> LQLimit:
+def lz_lq_limit(
+    flavour: str,
+    *,
+    normalisation: str = "direct",
+    masses_GeV: ArrayLike | None = None,
+    channels: Sequence[FluxChannel] | None = None,
+) -> LQLimit:
     """Observed 90 % CL S1 bound from the LZ WS2022 counting recast (see the module docstring).
 
     Args:
@@ -279,7 +293,11 @@ def lz_lq_limit(flavour: str, *, normalisation: str = "direct", masses_GeV=None,
 
 
 def future_templates(
-    experiment: str, flavour: str, *, exposure_tonne_year: float | None = None, channels=None
+    experiment: str,
+    flavour: str,
+    *,
+    exposure_tonne_year: float | None = None,
+    channels: Sequence[FluxChannel] | None = None,
 ) -> TemplateSet:
     """SM/LIN/QUAD templates (per unit ε) of the minimal S1 for a future-detector preset."""
     preset = EXPERIMENTS.get(experiment)
@@ -296,7 +314,7 @@ def future_model(templates: TemplateSet) -> CompiledModel:
     return CompiledModel.from_workspace(build_workspace(templates, form="linear")).tied()
 
 
-def asimov_exclusion_q(model: CompiledModel, nu) -> np.ndarray:
+def asimov_exclusion_q(model: CompiledModel, nu: ArrayLike) -> np.ndarray:
     """q̃(ν) = 2[−ln L(ε = −ν, φ̂̂) + ln L(0, φ̂)] on the model's (background-only Asimov) data; shape (n,)."""
     if model.observed_main is None or model.observed_aux is None:
         msg = "the model carries no data: compile it with CompiledModel.from_workspace"
@@ -327,7 +345,12 @@ def asimov_epsilon_90(model: CompiledModel, *, q_crit: float = ASIMOV_Q_CLS90) -
 
 
 def future_lq_limit(
-    experiment: str, flavour: str, *, exposure_tonne_year: float | None = None, masses_GeV=None, channels=None
+    experiment: str,
+    flavour: str,
+    *,
+    exposure_tonne_year: float | None = None,
+    masses_GeV: ArrayLike | None = None,
+    channels: Sequence[FluxChannel] | None = None,
 ) -> LQLimit:
     """Expected (Asimov median) 90 % CL S1 bound of a future detector (profile likelihood, asymptotic CLs)."""
     masses = _check_masses(masses_GeV)
@@ -371,7 +394,7 @@ def lq_limit(
     *,
     exposure_tonne_year: float | None = None,
     normalisation: str = "direct",
-    masses_GeV=None,
+    masses_GeV: ArrayLike | None = None,
 ) -> LQLimit:
     """The 90 % CL S1 bound for ``experiment`` (``EXPERIMENTS``) and ``flavour`` (validated entry point).
 

@@ -36,6 +36,7 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 from cevns_stats.errors import InvalidInput
@@ -122,13 +123,13 @@ def lz_signal_events(
     return float(exposure_tonne_year * np.sum(weights * integrand))
 
 
-def lz_exclusion_ratio(signal_events) -> np.ndarray:
+def lz_exclusion_ratio(signal_events: ArrayLike) -> np.ndarray:
     """s / LZ_SIGNAL_EVENTS_90CL: a signal with ratio ≥ 1 is excluded at 90 % CL by the recast."""
     return np.asarray(signal_events, dtype=float) / LZ_SIGNAL_EVENTS_90CL
 
 
 def wimp_sensitivity_cm2(
-    mass_GeV,
+    mass_GeV: ArrayLike,
     *,
     halo: StandardHalo = SHM_LZ_WS2022,
     efficiency: Callable | None = None,

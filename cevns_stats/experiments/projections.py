@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +18,11 @@ from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.reach_points import ReachSetup, row_eps_power
 from cevns_stats.likelihood.templates import TemplateSet, build_templates
 from cevns_stats.likelihood.workspace import build_workspace
+
+if TYPE_CHECKING:
+    from cevns_stats.detector.presets import Detector
+    from cevns_stats.physics.fluxes.channel import FluxChannel
+    from cevns_stats.physics.interactions import NSIModel
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,9 @@ def _b8_per_tonne_year(templates: TemplateSet) -> float:
     )
 
 
-def nsi_only_in(templates: TemplateSet, channels, families) -> TemplateSet:
+def nsi_only_in(
+    templates: TemplateSet, channels: Sequence[FluxChannel], families: Sequence[str]
+) -> TemplateSet:
     """The template set with the NSI parts (LIN, QUAD) kept only for channels of the given source families.
 
     The paper's "atmospheric-only" variant (PHYSICS.md §12) keeps NSI on ``("atmospheric",)`` only.
@@ -63,7 +72,13 @@ def nsi_only_in(templates: TemplateSet, channels, families) -> TemplateSet:
 
 
 def reach_setup(
-    detector, channels, model, *, preset: str | None = None, flux_modifier: str = "normsys", nsi_families=None
+    detector: Detector,
+    channels: Sequence[FluxChannel],
+    model: NSIModel | None,
+    *,
+    preset: str | None = None,
+    flux_modifier: str = "normsys",
+    nsi_families: Sequence[str] | None = None,
 ) -> ReachSetup:
     """Build templates once at 1 t·yr and compile the reach likelihood (see the module docstring).
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import erf
 
 from cevns_stats.errors import InvalidInput
@@ -70,7 +71,7 @@ class StandardHalo:
 SHM_LZ_WS2022 = StandardHalo()
 
 
-def mean_inverse_speed_s_km(v_min_km_s, halo: StandardHalo = SHM_LZ_WS2022) -> np.ndarray:
+def mean_inverse_speed_s_km(v_min_km_s: ArrayLike, halo: StandardHalo = SHM_LZ_WS2022) -> np.ndarray:
     """Mean inverse speed η(v_min) = ∫_{v>v_min} f(v)/v d³v of the truncated, boosted Maxwellian.
 
     Closed form of Savage et al. 2006 (Eqs. B3–B4), with x = v_min/v₀, y = v_E/v₀, z = v_esc/v₀ and
@@ -98,11 +99,11 @@ def mean_inverse_speed_s_km(v_min_km_s, halo: StandardHalo = SHM_LZ_WS2022) -> n
     return bracket / (2.0 * n_esc * halo.v0_km_s * y)
 
 
-def _reduced_mass_GeV(m1_GeV, m2_GeV):
+def _reduced_mass_GeV(m1_GeV: float, m2_GeV: float) -> float:
     return m1_GeV * m2_GeV / (m1_GeV + m2_GeV)
 
 
-def minimum_speed_km_s(recoil_energy_keV, mass_GeV: float, nucleus_mass_GeV: float) -> np.ndarray:
+def minimum_speed_km_s(recoil_energy_keV: ArrayLike, mass_GeV: float, nucleus_mass_GeV: float) -> np.ndarray:
     """v_min = sqrt(m_N E_R / (2 μ_N²)) [km/s]: the slowest WIMP that can give recoil E_R."""
     recoil_GeV = np.asarray(recoil_energy_keV, dtype=float) / c.KEV_PER_GEV
     mu_GeV = _reduced_mass_GeV(mass_GeV, nucleus_mass_GeV)
@@ -118,7 +119,7 @@ def max_wimp_recoil_energy_keV(
     return 2.0 * mu_GeV**2 * beta**2 / nucleus_mass_GeV * c.KEV_PER_GEV
 
 
-def _check_wimp_inputs(recoil_energy_keV, mass_GeV, cross_section_cm2) -> np.ndarray:
+def _check_wimp_inputs(recoil_energy_keV: ArrayLike, mass_GeV: float, cross_section_cm2: float) -> np.ndarray:
     energy = np.asarray(recoil_energy_keV, dtype=float)
     if not np.all(np.isfinite(energy)) or np.any(energy < 0):
         msg = "recoil_energy_keV must be finite and >= 0"
@@ -133,7 +134,7 @@ def _check_wimp_inputs(recoil_energy_keV, mass_GeV, cross_section_cm2) -> np.nda
 
 
 def wimp_differential_rate(
-    recoil_energy_keV,
+    recoil_energy_keV: ArrayLike,
     mass_GeV: float,
     cross_section_cm2: float,
     target: Target,

@@ -10,9 +10,13 @@ preset's own exposure.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from cevns_stats.experiments.leptoquark import lq_limit
+from cevns_stats.experiments.leptoquark import LQLimit, lq_limit
 from cevns_stats.paper.config import LQ_EXPERIMENTS, LQ_EXPOSURES_TONNE_YEAR
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ FLAVOURS = ("mu", "tau")
 _STYLES = ("-.", ":", "-.", ":")  # plain strings: they survive the JSON round trip
 
 
-def _entry(limit, label: str, linestyle="-") -> dict:
+def _entry(limit: LQLimit, label: str, linestyle: str = "-") -> dict:
     return {**limit.to_json(), "label": label, "linestyle": linestyle}
 
 
@@ -54,7 +58,7 @@ def future_bounds(experiment: str, flavour: str) -> list[dict]:
     return out
 
 
-def lq_results(progress=None) -> dict:
+def lq_results(progress: tqdm | None = None) -> dict:
     """{"lz-ws2022": {flavour: [...]}, experiment: {flavour: [...]}} for every experiment of Figs 6 and 9."""
     out = {"lz-ws2022": {f: lz_bounds(f) for f in FLAVOURS}}
     for experiment in LQ_EXPERIMENTS:

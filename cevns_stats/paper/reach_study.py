@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.projections import reach_setup
 from cevns_stats.inference.reach import contours, eps_reach, reach_grid
+from cevns_stats.inference.reach_points import ReachSetup
 from cevns_stats.paper.config import (
     ATMOSPHERIC_UNCERTAINTIES,
     MODELS,
@@ -34,6 +38,10 @@ from cevns_stats.paper.config import (
 )
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
+
+if TYPE_CHECKING:
+    from distributed import Client
+    from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +90,7 @@ def variants_for(target: str, panel: str) -> list[Variant]:
     return out
 
 
-def setup_for(target: str, model_name: str, options: dict, variant: Variant):
+def setup_for(target: str, model_name: str, options: dict, variant: Variant) -> ReachSetup:
     """The unit-exposure reach likelihood of one target, model and curve variant."""
     detector = make_detector(target, threshold_keV=variant["threshold_keV"], efficiency=variant["efficiency"])
     channels = get_channels(atmospheric_uncertainty=variant["atmospheric_uncertainty"])
@@ -90,10 +98,14 @@ def setup_for(target: str, model_name: str, options: dict, variant: Variant):
     return reach_setup(detector, channels, model, preset=target, nsi_families=variant["nsi_families"])
 
 
-def asimov_curve(setup, exposures_tonne_year, *, sign: int, levels=_LEVELS) -> dict:
+def asimov_curve(
+    setup: ReachSetup, exposures_tonne_year: ArrayLike, *, sign: int, levels: Sequence[float] = _LEVELS
+) -> dict[float, np.ndarray]:
     """{level: (n,) |ε| at which the Asimov Z reaches each level at each exposure (NaN where |ε| > 10)}."""
     return {
-        level: np.array([eps_reach(setup, float(e), z=level, sign=sign) for e in exposures_tonne_year])
+        level: np.array(
+            [eps_reach(setup, float(e), z=level, sign=sign) for e in np.asarray(exposures_tonne_year)]
+        )
         for level in levels
     }
 
@@ -115,7 +127,9 @@ def _grid_eps(curve: dict, n_eps: int, sign: int) -> np.ndarray | None:
     return sign * np.geomspace(0.4 * values.min(), min(2.5 * values.max(), 10.0), n_eps)
 
 
-def toy_contours(setup, config: PaperConfig, curve_on_grid: dict, *, sign: int, client=None) -> dict | None:
+def toy_contours(
+    setup: ReachSetup, config: PaperConfig, curve_on_grid: dict, *, sign: int, client: Client | None = None
+) -> dict | None:
     """Mean-Z toy grid on the config's exposures and its 3σ/5σ contours (None if no |ε| ≤ 10 reaches 3σ)."""
     eps = _grid_eps(curve_on_grid, config.n_eps, sign)
     if eps is None:
@@ -148,7 +162,13 @@ def toy_contours(setup, config: PaperConfig, curve_on_grid: dict, *, sign: int, 
 
 
 def panel_reach(
-    target: str, panel: str, model_name: str, options: dict, config: PaperConfig, *, client=None
+    target: str,
+    panel: str,
+    model_name: str,
+    options: dict,
+    config: PaperConfig,
+    *,
+    client: Client | None = None,
 ) -> dict:
     """Asimov curves of every variant and the toy contours (reference variant) of one panel."""
     sign = sign_of(model_name)
@@ -192,7 +212,9 @@ def panel_reach(
     }
 
 
-def target_reach(target: str, config: PaperConfig, *, client=None, progress=None) -> dict:
+def target_reach(
+    target: str, config: PaperConfig, *, client: Client | None = None, progress: tqdm | None = None
+) -> dict:
     """All four panels of one target's reach figure: {panel: panel_reach(...)}."""
     out = {}
     for panel, model_name, options in MODELS:
@@ -202,7 +224,7 @@ def target_reach(target: str, config: PaperConfig, *, client=None, progress=None
     return out
 
 
-def _finite_list(values) -> list:
+def _finite_list(values: ArrayLike) -> list[float | None]:
     return [None if not math.isfinite(v) else float(v) for v in np.asarray(values, dtype=float)]
 
 
