@@ -193,22 +193,55 @@ def workspace_command(output_dir, **kw):
     help="pyhf join operation.",
 )
 @click.option("--merge-channels", is_flag=True, help="Merge same-named channels (outer joins only).")
-def combine_command(workspaces, output_file, join, merge_channels):
-    """Combine pyhf workspaces (ours or external); same-named nuisances become one parameter."""
-    from cevns_stats.likelihood.combination import combine_workspaces
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="[N:]OLD=NEW",
+    help="Rename a parameter (or channel, sample, measurement) of input N (1, 2, …; default 1) before "
+    "combining, e.g. 2:mu=mu_argon to keep two experiments' signal strengths apart (repeatable).",
+)
+def combine_command(workspaces, output_file, join, merge_channels, renames):
+    """Combine pyhf workspaces (ours or external); same-named parameters become one (reported on stderr)."""
+    from cevns_stats.likelihood.combination import combine, parse_renames
     from cevns_stats.likelihood.workspace import load_workspace
 
     if len(workspaces) < 2:
         raise click.BadParameter("give at least two workspace files", param_hint="WORKSPACES")
-    combined = combine_workspaces(
-        [load_workspace(p) for p in workspaces], join=join, merge_channels=merge_channels
+    if output_file is not None and Path(output_file).is_dir():
+        raise click.BadParameter(f"{output_file} is a directory", param_hint="--output")
+    result = combine(
+        [load_workspace(p) for p in workspaces],
+        join=join,
+        merge_channels=merge_channels,
+        labels=list(workspaces),
+        renames=parse_renames(renames),
     )
-    text = json.dumps(combined, indent=4, sort_keys=True) + "\n"
+    for poi, owners in result.merged["pois"].items():
+        click.echo(
+            f"note: the POI {poi!r} of {', '.join(owners)} is one parameter of the combination "
+            f"(--rename N:{poi}=NEW keeps them apart)",
+            err=True,
+        )
+    shared = [p for p in result.merged["parameters"] if p not in result.merged["pois"]]
+    if shared:
+        click.echo(f"note: parameters merged by name: {', '.join(shared)}", err=True)
+    text = json.dumps(result.spec, indent=4, sort_keys=True) + "\n"
     if output_file is None:
         click.echo(text, nl=False)
         return
-    write_atomic(output_file, lambda tmp: Path(tmp).write_text(text))
-    click.echo(f"wrote {output_file} ({len(combined['channels'])} channels)", err=True)
+    write_atomic(output_file, lambda tmp: _write_readable(tmp, text))
+    click.echo(f"wrote {output_file} ({len(result.spec['channels'])} channels)", err=True)
+
+
+def _write_readable(path, text: str) -> None:
+    """Write ``text`` with mode 0666 & ~umask (a temporary file is created 0600)."""
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    Path(path).write_text(text)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def __dir__() -> list[str]:
