@@ -81,3 +81,7 @@ def main(argv=None):
     """Entry point of the console script."""
     _register()
     cli.main(args=argv, prog_name="cevns-stats")
+
+
+def __dir__() -> list[str]:
+    return __all__

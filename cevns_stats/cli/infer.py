@@ -297,3 +297,7 @@ def fit_command(**kw):
         write_json_output(result.to_json(), kw["output_file"])
         return
     click.echo(result.text())
+
+
+def __dir__() -> list[str]:
+    return __all__
