@@ -239,6 +239,51 @@ def test_drawing_leaves_rcparams_alone(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def _dotted(node: ast.AST) -> str:
+    """``a.b.c`` for a Name/Attribute chain, else ``""``."""
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+# Calls that write to the terminal or change process-wide state the user owns.
+_GLOBAL_STATE_CALLS = {
+    "print",
+    "logging.basicConfig",
+    "matplotlib.use",
+    "matplotlib.rc",
+    "matplotlib.rcParams.update",
+    "matplotlib.style.use",
+    "mpl.use",
+    "mpl.rc",
+    "mpl.rcParams.update",
+    "mpl.style.use",
+    "plt.rc",
+    "plt.rcParams.update",
+    "plt.style.use",
+    "mplhep.style.use",
+    "hep.style.use",
+}
+
+
+def test_library_code_leaves_global_state_to_the_user():
+    """No print, no ``logging.basicConfig``, no backend or global matplotlib style; module loggers."""
+    found = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            called = _dotted(node.func)
+            if called in _GLOBAL_STATE_CALLS:
+                found.append(f"{name}:{node.lineno}: {called}()")
+            named = [a for a in node.args if not (isinstance(a, ast.Name) and a.id == "__name__")]
+            # the command line is the application: it may configure the package's logger ("cevns_stats")
+            if called == "logging.getLogger" and named and stage_rank(name) != RANK["cli"]:
+                found.append(f"{name}:{node.lineno}: logging.getLogger without __name__")
+    assert not found, "\n".join(found)
+
+
 _TAKES_GIVES = (
     re.compile(r"\btakes\b.*\bgives\b", re.IGNORECASE | re.DOTALL),
     re.compile(r"\bin\b[;,].*\bout\b", re.IGNORECASE | re.DOTALL),
