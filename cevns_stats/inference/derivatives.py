@@ -60,17 +60,21 @@ def grad_hess(
     inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
     rho = (1.0 - data_main * inv_rate) @ model.basis.T  # Σ_b ∂(−log L)/∂ν_b · basis_rb, (n, R)
     root = np.sqrt(data_main) * inv_rate
-    dslot = excl1 * d1
+    dslot = (excl1 * d1).reshape(n, -1)  # ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j
     grad = np.empty((n, nfree))
     scaled = np.empty((n, nfree, model.n_bins))  # √n_b/ν_b · ∂ν_b/∂θ_k
     for i, k in enumerate(free):
-        rows, slots = structure["slots"][k]
-        coef = dslot[:, rows, slots]  # ∂a_r/∂θ_k, one column per (row, slot) holding θ_k
-        grad[:, i] = np.einsum("nr,nr->n", coef, rho[:, rows])
+        rows, flat = structure["slots"][k]
+        coef = np.take(dslot, flat, axis=1)  # one column per (row, slot) holding θ_k
+        grad[:, i] = np.einsum("nr,nr->n", coef, np.take(rho, rows, axis=1))
         np.multiply(coef @ model.basis[rows], root, out=scaled[:, i])
     fisher = scaled @ scaled.transpose(0, 2, 1)
     second = _second_order_term(model, structure["scatter"], rho, d1, d2, excl1, excl2)
-    hess = fisher + (second if nfree == model.n_pars else second[:, free[:, None], free])
+    if nfree == model.n_pars:
+        hess = fisher + second.reshape(n, nfree, nfree)
+    else:
+        pairs = (free[:, None] * model.n_pars + free).ravel()
+        hess = fisher + np.take(second, pairs, axis=1).reshape(n, nfree, nfree)
     _add_constraints(model, pars, data_aux, free, grad, (hess, fisher))
     return grad, hess, fisher
 
@@ -95,10 +99,14 @@ def _add_constraints(model, pars, data_aux, free, grad, matrices) -> None:
 
 
 def _structure(model: CompiledModel) -> dict:
-    """Per parameter the (rows, slots) it enters, and the second-order scatter; cached on the model."""
+    """Per parameter the rows and flat slots (r·M + j) it enters, and the second-order scatter; cached."""
     cache = model.__dict__.get("_derivative_structure")  # frozen dataclass: cache beside its fields
     if cache is None:
-        slots = [np.nonzero(model.slot_par == k) for k in range(model.n_pars)]
+        nslot = model.slot_par.shape[1]
+        slots = []
+        for k in range(model.n_pars):
+            rows, columns = np.nonzero(model.slot_par == k)
+            slots.append((rows, rows * nslot + columns))
         cache = model.__dict__["_derivative_structure"] = {"slots": slots, "scatter": _scatter(model)}
     return cache
 
@@ -124,17 +132,25 @@ def _exclusive_products(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]
 
 
 def _second_order_term(model, scatter, rho, d1, d2, excl1, excl2) -> np.ndarray:
-    """Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l, shape (n, P, P); terms sharing a Hessian entry are summed by reduceat."""
+    """Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l, flat (n, P·P); terms sharing a Hessian entry are summed by reduceat."""
     rows, slot_j, slot_l, starts, targets = scatter
-    out = np.zeros((rho.shape[0], model.n_pars**2))
+    n, _, nslot = excl1.shape
+    out = np.zeros((n, model.n_pars**2))
     if rows.size:
         same = slot_j == slot_l
-        term = excl1[:, rows, slot_j] * d2[:, rows, slot_j]
+        first = rows * nslot + slot_j
+        term = np.take((excl1 * d2).reshape(n, -1), first, axis=1)
         if excl2 is not None and not same.all():
-            cross = excl2[:, rows, slot_j, slot_l] * d1[:, rows, slot_j] * d1[:, rows, slot_l]
-            term = np.where(same, term, cross)
-        out[:, targets] = np.add.reduceat(rho[:, rows] * term, starts, axis=1)
-    return out.reshape(-1, model.n_pars, model.n_pars)
+            cross = np.flatnonzero(~same)
+            d1_flat = d1.reshape(n, -1)
+            pair = (first * nslot + slot_l)[cross]  # flat (r, j, l) into excl2
+            term[:, cross] = (
+                np.take(excl2.reshape(n, -1), pair, axis=1)
+                * np.take(d1_flat, first[cross], axis=1)
+                * np.take(d1_flat, (rows * nslot + slot_l)[cross], axis=1)
+            )
+        out[:, targets] = np.add.reduceat(np.take(rho, rows, axis=1) * term, starts, axis=1)
+    return out
 
 
 def _scatter(model: CompiledModel) -> tuple:
