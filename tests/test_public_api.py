@@ -94,6 +94,37 @@ def test_unknown_top_level_name_is_an_attribute_error():
         cevns_stats.simulate
 
 
+DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``cevns_stats.a.b.name`` is a module, or an attribute of the longest importable module prefix."""
+    parts = dotted.split(".")
+    for end in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:end]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[end:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_docs_name_what_exists(doc):
+    """Every ``cevns_stats/…`` path and ``cevns_stats.…`` name in the README and docs/ is in the package."""
+    text = doc.read_text(encoding="utf-8")
+    paths = set(re.findall(r"cevns_stats/[\w/]+\.py", text))
+    names = set(re.findall(r"\bcevns_stats(?:\.\w+)+", text))
+    stale = sorted(p for p in paths if not (ROOT / p).is_file()) + sorted(
+        n for n in names if not _resolves(n)
+    )
+    assert not stale, f"{doc.relative_to(ROOT)} names what the package lacks: {stale}"
+
+
 def _python_blocks(markdown: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", markdown, flags=re.DOTALL)
 
