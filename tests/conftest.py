@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_slow)
 
 
+def _in_ci() -> bool:
+    """Whether the tests run in CI (``CI=true``, as GitHub Actions, GitLab CI and most services set)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Path of ../shared/data; skips (with the reason) when the reference tables are absent."""
+    """Path of ../shared/data: locally a skip (with the reason) when absent, in CI (``CI=true``) a failure."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference tables not found at {SHARED_DATA} (../shared/data beside the project root)")
+        reason = f"reference tables not found at {SHARED_DATA} (../shared/data beside the project root)"
+        if _in_ci():
+            pytest.fail(f"{reason}; CI must provide them (tests that need them fail, not skip, in CI)")
+        pytest.skip(reason)
     return SHARED_DATA
 
 

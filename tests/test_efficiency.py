@@ -153,13 +153,18 @@ def test_step_efficiency():
         eff.StepEfficiency(-1.0)
 
 
-def test_table_efficiency_interpolates_and_holds_ends(tmp_path):
+def test_table_efficiency_interpolates_and_is_zero_above_the_table(tmp_path):
+    """Linear interpolation inside; the first value below; zero above the last point unless held."""
     path = tmp_path / "eff.csv"
     path.write_text("E [keV], efficiency\n1, 0\n3, 0.6\n5, 0.9\n")
     table = eff.TableEfficiency.from_file(path)
-    assert np.allclose(table([0.0, 1.0, 2.0, 4.0, 5.0, 100.0]), [0, 0, 0.3, 0.75, 0.9, 0.9])
-    held = eff.TableEfficiency([2.0, 4.0], [0.5, 0.7])
-    assert np.allclose(held([0.0, 3.0, 10.0]), [0.5, 0.6, 0.7])
+    assert table.beyond == "zero"
+    assert np.allclose(table([0.0, 1.0, 2.0, 4.0, 5.0, 100.0]), [0, 0, 0.3, 0.75, 0.9, 0.0])
+    held = eff.TableEfficiency.from_file(path, hold=True)
+    assert held.beyond == "hold"
+    assert np.allclose(held([5.0, 100.0]), [0.9, 0.9])
+    first_held = eff.TableEfficiency([2.0, 4.0], [0.5, 0.7])
+    assert np.allclose(first_held([0.0, 3.0, 10.0]), [0.5, 0.6, 0.0])
 
 
 def test_table_efficiency_arrays_are_read_only():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import sys
@@ -52,6 +53,57 @@ class _FiniteFloat(click.ParamType):
 FINITE_FLOAT = _FiniteFloat()
 
 
+class _Window(click.ParamType):
+    """``LO:HI`` in keV, 0 < LO < HI, both finite."""
+
+    name = "LO:HI"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        low, sep, high = str(value).partition(":")
+        try:
+            window = (float(low), float(high))
+        except ValueError:
+            window = (math.nan, math.nan)
+        if not sep or not all(math.isfinite(x) for x in window) or not 0 < window[0] < window[1]:
+            self.fail(f"expected LO:HI with 0 < LO < HI [keV], got {value!r}", param, ctx)
+        return window
+
+
+class _Bins(click.ParamType):
+    """A bin count N (1–10000) or comma-separated increasing, positive edges [keV]."""
+
+    name = "N|EDGES"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, tuple)):
+            return value
+        text = str(value).strip()
+        if "," not in text:
+            try:
+                count = int(text)
+            except ValueError:
+                count = 0
+            if not 1 <= count <= 10000:
+                self.fail(
+                    f"expected a bin count 1..10000 or comma-separated edges, got {value!r}", param, ctx
+                )
+            return count
+        try:
+            edges = tuple(float(x) for x in text.split(","))
+        except ValueError:
+            edges = ()
+        ok = len(edges) >= 2 and all(math.isfinite(x) and x > 0 for x in edges)
+        if not ok or any(b <= a for a, b in itertools.pairwise(edges)):
+            self.fail(f"bin edges must be ≥ 2 positive, increasing energies [keV], got {value!r}", param, ctx)
+        return edges
+
+
+WINDOW = _Window()
+BINS = _Bins()
+
+
 def detector_options(func):
     """--target/--preset, --threshold, --exposure, --efficiency, --resolution, --solar-model, --channels."""
     options = [
@@ -64,13 +116,19 @@ def detector_options(func):
             help=f"Target (xenon, argon, lead, germanium, …, Xe130) or preset ({', '.join(PRESETS)}).",
         ),
         click.option(
-            "--threshold", type=THRESHOLD, default=None, help="Efficiency threshold E_th [keV] (> 0)."
+            "--threshold",
+            type=THRESHOLD,
+            default=None,
+            help="Threshold E_th [keV] (> 0) of tanh/step; with lz-ws2022 or a table, an extra hard threshold.",
         ),
         click.option("--exposure", type=EXPOSURE, default=None, help="Exposure [tonne·year] (0 < · ≤ 1e6)."),
         click.option(
             "--efficiency",
             default=None,
-            help="tanh | step | lz-ws2022 | PATH of an 'E [keV], efficiency' table.",
+            help=(
+                "tanh | step | lz-ws2022 | PATH of an 'E [keV], efficiency' table "
+                "(zero above its last point unless --hold-efficiency)."
+            ),
         ),
         click.option(
             "--resolution",
@@ -88,8 +146,34 @@ def detector_options(func):
         click.option(
             "--flux-table",
             multiple=True,
-            metavar="CHANNEL=PATH",
-            help="Replace a channel's spectrum by an 'E [MeV], dPhi/dE' table (repeatable).",
+            metavar="CHANNEL=PATH[:shape]",
+            help=(
+                "Replace a channel's spectrum by an 'E [MeV], dPhi/dE [cm^-2 s^-1 MeV^-1]' table; its own "
+                "integral becomes the channel's flux (':shape' keeps the catalogue total). Repeatable."
+            ),
+        ),
+        click.option(
+            "--window",
+            type=WINDOW,
+            default=None,
+            metavar="LO:HI",
+            help=(
+                "Analysis window in reconstructed energy [keV] (default: from the hard threshold or 0.5 keV "
+                "to where every selected channel keeps 99.9 % of its events)."
+            ),
+        ),
+        click.option(
+            "--bins",
+            type=BINS,
+            default=None,
+            metavar="N|E0,E1,...",
+            help="N log bins over the window, or explicit edges [keV] (default: 20 log bins per decade).",
+        ),
+        click.option(
+            "--hold-efficiency",
+            is_flag=True,
+            default=False,
+            help="Efficiency tables: hold the last value above the table (default: zero above its last point).",
         ),
     ]
     for option in reversed(options):
@@ -121,6 +205,12 @@ def model_options(func=None, *, eps_option=None):
         click.option("--kappa", type=KAPPA, default=None, help="Scalar normalisation κ (default 1/√2)."),
         click.option("--lq-mass", type=LQ_MASS, default=None, help="S1 leptoquark mass [GeV] (lq-s1; ≥ 10)."),
         click.option("--lq-coupling", type=COUPLING, default=None, help="S1 coupling λ (lq-s1; 0 ≤ λ ≤ 4π)."),
+        click.option(
+            "--nsi-propagation/--no-nsi-propagation",
+            default=True,
+            show_default=True,
+            help="Vector NSI and lq-s1: put ε into the solar MSW matter potential too.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -145,6 +235,10 @@ def build_detector(kw: dict):
         threshold_keV=kw["threshold"],
         efficiency=kw["efficiency"],
         resolution=kw["resolution"],
+        window_keV=kw.get("window"),
+        n_bins=kw.get("bins") if isinstance(kw.get("bins"), int) else None,
+        edges_keV=kw.get("bins") if isinstance(kw.get("bins"), tuple) else None,
+        hold_efficiency=bool(kw.get("hold_efficiency", False)),
     )
     names = parse_channel_names(kw["channels"])
     channels = get_channels(names, solar_model=kw["solar_model"], tables=_parse_tables(kw["flux_table"]))
@@ -165,6 +259,7 @@ def build_model(kw: dict):
         scalar_charge=kw["scalar_charge"],
         lq_mass_GeV=kw["lq_mass"],
         lq_coupling=kw["lq_coupling"],
+        nsi_propagation=kw.get("nsi_propagation", True),
         **extra,
     )
 

@@ -16,12 +16,27 @@ from cevns_stats.cli.options import (
 __all__ = ["rates_command"]
 
 
+def _threshold_text(summary: dict) -> str:
+    detector = summary["detector"]
+    if summary["threshold_keV"] is None:
+        return "no E_th (efficiency has none)"
+    if detector["analysis_threshold_keV"] is not None and detector["efficiency"] not in ("tanh", "step"):
+        return f"hard threshold {detector['analysis_threshold_keV']:g} keV"
+    return f"E_th = {summary['threshold_keV']:g} keV"
+
+
 def _table(summary: dict) -> str:
+    detector = summary["detector"]
+    efficiency = detector["efficiency"]
+    if detector.get("efficiency_beyond_table"):
+        efficiency += f" ({detector['efficiency_beyond_table']} above the table)"
+    low, high = summary["window_keV"]
     lines = [
         (
-            f"{summary['target']}: {summary['exposure_tonne_year']:g} t·yr, E_th = {summary['threshold_keV']:g} keV, "
-            f"efficiency {summary['detector']['efficiency']}, r = {summary['detector']['resolution']:g}"
+            f"{summary['target']}: {summary['exposure_tonne_year']:g} t·yr, {_threshold_text(summary)}, "
+            f"efficiency {efficiency}, r = {detector['resolution']:g}"
         ),
+        f"window {low:.3g}–{high:.4g} keV (reconstructed), {summary['n_bins']} log bins",
         f"{'channel':<14}{'flux [cm^-2 s^-1]':>18}{'unc.':>7}{'events':>13}"
         + (f"{'NSI change':>13}" if "total_nsi_events" in summary else ""),
     ]
@@ -30,6 +45,8 @@ def _table(summary: dict) -> str:
         if "nsi_events" in row:
             line += f"{row['nsi_events']:>+13.4g}"
         lines.append(line)
+        if "flux_source" in row:
+            lines.append(f"{'':<14}{row['flux_source']}")
     total = f"{'total':<39}{summary['total_events']:>13.4g}"
     if "total_nsi_events" in summary:
         total += f"{summary['total_nsi_events']:>+13.4g}"

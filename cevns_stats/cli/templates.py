@@ -60,13 +60,16 @@ def templates_command(output_dir, as_json, **kw):
         "channels": list(templates.channels),
         "totals": {c: float(v.sum()) for c, v in templates.values.items()},
         "config_sha256": templates.metadata["config_sha256"],
+        "window_keV": templates.metadata["window_keV"],
+        "n_bins": int(templates.edges_keV.size - 1),
     }
     if as_json:
         echo_json(summary)
     else:
+        low, high = summary["window_keV"]
         click.echo(
             f"wrote {root_path} and {json_path} ({len(templates.channels)} channels, "
-            f"{templates.edges_keV.size - 1} bins, SM total {summary['totals']['SM']:.4g} events)"
+            f"{summary['n_bins']} bins over {low:.3g}–{high:.4g} keV, SM total {summary['totals']['SM']:.4g} events)"
         )
 
 

@@ -7,7 +7,8 @@ An efficiency is any vectorised callable of the TRUE recoil energy [keVnr] retur
   steepness ``b`` fixed at :data:`TANH_PLATEAU_A`, :data:`TANH_STEEPNESS_B_PER_KEV` (fitted once to
   LZ's WS2022 NR efficiency) while the threshold varies (PHYSICS.md §9).
 * :class:`StepEfficiency` — a hard threshold.
-* :class:`TableEfficiency` — a user table, linearly interpolated.
+* :class:`TableEfficiency` — a user table, linearly interpolated; zero above its last point unless
+  asked to hold the last value (``hold=True``, CLI ``--hold-efficiency``).
 * :data:`LZ_WS2022_EFFICIENCY` — this project's own smooth parametrisation of LZ's WS2022 NR
   efficiency (PRL 131 (2023) 041002, Fig. 2); LZ's table itself is not shipped.
 
@@ -150,14 +151,17 @@ class StepEfficiency:
 class TableEfficiency:
     """An efficiency table, linearly interpolated in energy.
 
-    Outside the table the end values are held: below the first point ε = first value (so a table
-    that starts at 0 gives 0 below it — the usual case; a table starting above 0 is held flat down
-    to 0 keV, so start your table with a 0 where the efficiency vanishes), beyond the last point
-    ε = last value.
+    Outside the table: below the first point ε = first value (so a table that starts at 0 gives 0
+    below it — the usual case; a table starting above 0 is held flat down to 0 keV, so start your
+    table with a 0 where the efficiency vanishes). Above the last point ε = 0 (the table says nothing
+    there), or the last value when ``hold`` is true. The response warns when more than 1 % of the
+    expected signal lies beyond the table (:mod:`cevns_stats.detector.response`).
 
     Attributes:
         energy_keV: table energies [keV], shape (n,), strictly increasing, ≥ 0.
         efficiency: efficiencies, shape (n,), each in [0, 1].
+        source: a name for messages.
+        hold: hold the last value above the last point (default: zero there).
 
     Raises:
         TableError: malformed table or an efficiency outside [0, 1].
@@ -165,12 +169,25 @@ class TableEfficiency:
     Example:
         >>> eff = TableEfficiency([1.0, 3.0], [0.0, 0.8])
         >>> eff([0.5, 2.0, 10.0]).tolist()
-        [0.0, 0.4, 0.8]
+        [0.0, 0.4, 0.0]
+        >>> TableEfficiency([1.0, 3.0], [0.0, 0.8], hold=True)([10.0]).tolist()
+        [0.8]
     """
 
     energy_keV: np.ndarray
     efficiency: np.ndarray
     source: str = "efficiency table"
+    hold: bool = False
+
+    @property
+    def beyond(self) -> str:
+        """What happens above the last point: ``"zero"`` or ``"hold"`` (stated in every output)."""
+        return "hold" if self.hold else "zero"
+
+    @property
+    def last_energy_keV(self) -> float:
+        """The table's last energy [keV]."""
+        return float(self.energy_keV[-1])
 
     def __post_init__(self) -> None:
         energy, values = validate_xy(self.energy_keV, self.efficiency, what=self.source)
@@ -190,14 +207,16 @@ class TableEfficiency:
             object.__setattr__(self, name, array)
 
     @classmethod
-    def from_file(cls, path) -> TableEfficiency:
+    def from_file(cls, path, *, hold: bool = False) -> TableEfficiency:
         """Read ``E [keV], efficiency`` from a text file (formats: :func:`cevns_stats.physics.tables.read_table`)."""
         table = read_table(path, columns=2, what="efficiency table")
-        return cls(table[:, 0], table[:, 1], source=f"efficiency table '{path}'")
+        return cls(table[:, 0], table[:, 1], source=f"efficiency table '{path}'", hold=hold)
 
     def __call__(self, recoil_energy_keV) -> np.ndarray:
         """Efficiency at true recoil energies [keV]; array of the input's shape."""
-        return np.interp(np.asarray(recoil_energy_keV, dtype=float), self.energy_keV, self.efficiency)
+        right = None if self.hold else 0.0
+        energy = np.asarray(recoil_energy_keV, dtype=float)
+        return np.interp(energy, self.energy_keV, self.efficiency, right=right)
 
 
 @dataclass(frozen=True)
@@ -249,14 +268,16 @@ LZ_WS2022_EFFICIENCY = LogisticRiseEfficiency(
 )
 
 
-def efficiency_from_name(name_or_path, threshold_keV: float = 0.0):
+def efficiency_from_name(name_or_path, threshold_keV: float = 0.0, *, hold: bool = False):
     """Build an efficiency from a name, a table path, or pass a callable through.
 
     Args:
         name_or_path: ``"tanh"`` (:func:`tanh_efficiency`), ``"step"`` (:class:`StepEfficiency`),
             ``"lz-ws2022"`` (:data:`LZ_WS2022_EFFICIENCY`), a path to an ``E [keV], efficiency``
             table (:meth:`TableEfficiency.from_file`), or a callable (returned unchanged).
-        threshold_keV: threshold [keV] for ``tanh`` and ``step``; ignored otherwise. Defaults to 0.
+        threshold_keV: threshold [keV] for ``tanh`` and ``step``; not used by the others (a detector
+            applies it as a hard threshold there, :func:`cevns_stats.detector.presets.make_detector`).
+        hold: for a table, hold the last value above the last point (default: zero there).
 
     Returns:
         A vectorised callable ε(E_R [keV]) with values in [0, 1].
@@ -278,7 +299,7 @@ def efficiency_from_name(name_or_path, threshold_keV: float = 0.0):
     if name_or_path == "lz-ws2022":
         return LZ_WS2022_EFFICIENCY
     if isinstance(name_or_path, (str, Path)) and _looks_like_path(name_or_path):
-        return TableEfficiency.from_file(name_or_path)
+        return TableEfficiency.from_file(name_or_path, hold=hold)
     allowed = ", ".join(EFFICIENCY_NAMES)
     msg = f"unknown efficiency {name_or_path!r}; allowed: {allowed}, or a path to an 'E [keV], efficiency' table"
     raise InvalidInput(msg)

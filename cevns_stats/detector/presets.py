@@ -24,12 +24,24 @@ from cevns_stats.detector.efficiency import efficiency_from_name
 from cevns_stats.errors import InvalidInput, UnknownName
 from cevns_stats.physics.nuclei import Target, get_target
 
-__all__ = ["DEFAULT_N_BINS", "DEFAULT_RESOLUTION", "PRESETS", "Detector", "make_detector"]
+__all__ = [
+    "BINS_PER_DECADE",
+    "DEFAULT_RESOLUTION",
+    "PRESETS",
+    "THRESHOLD_EFFICIENCIES",
+    "Detector",
+    "make_detector",
+]
 
 #: σ(E) = r·E with r = 0.1 by default (PHYSICS.md §9).
 DEFAULT_RESOLUTION = 0.1
-#: Default number of log-spaced analysis bins (PHYSICS.md §9).
-DEFAULT_N_BINS = 40
+#: Log-spaced analysis bins per decade of reconstructed energy in the default window (PHYSICS.md §9):
+#: 20 per decade is a bin width of 12 %, about one σ of the default resolution, so the ⁸B region
+#: (0.5–5 keV, 20 bins) and the atmospheric tail (to 100–1000 keV) are both resolved.
+BINS_PER_DECADE = 20
+#: Efficiency models that take a threshold E_th; any other efficiency (a measured table, the LZ
+#: parametrisation) applies a user threshold as an extra hard threshold in reconstructed energy.
+THRESHOLD_EFFICIENCIES = ("tanh", "step")
 #: Lowest reconstructed energy of the default analysis window [keV] (PHYSICS.md §9).
 WINDOW_FLOOR_KEV = 0.5
 
@@ -48,7 +60,9 @@ class Detector:
         resolution: r in σ = r·E (0 turns smearing off).
         analysis_threshold_keV: optional hard lower edge of the window in reconstructed energy.
         edges_keV: reconstructed-energy bin edges, or ``None`` for the default window.
-        n_bins: number of bins of the default window.
+        n_bins: number of log bins of the window, or ``None`` for ``BINS_PER_DECADE`` per decade.
+        window_keV: (low, high) reconstructed-energy window [keV], or ``None`` for the default window
+            (PHYSICS.md §9: from the hard threshold or 0.5 keV up to where every channel keeps 99.9 %).
     """
 
     name: str
@@ -60,11 +74,21 @@ class Detector:
     resolution: float = DEFAULT_RESOLUTION
     analysis_threshold_keV: float | None = None
     edges_keV: tuple[float, ...] | None = None
-    n_bins: int = DEFAULT_N_BINS
+    n_bins: int | None = None
+    window_keV: tuple[float, float] | None = None
+
+    @property
+    def uses_threshold(self) -> bool:
+        """Whether ``threshold_keV`` acts: in the efficiency (tanh, step) or as the hard analysis threshold."""
+        return self.efficiency_name in THRESHOLD_EFFICIENCIES or self.analysis_threshold_keV is not None
 
     @property
     def window_low_keV(self) -> float:
         """Lower edge of the default window: the hard threshold (step or analysis), else 0.5 keV."""
+        if self.window_keV is not None:
+            if self.analysis_threshold_keV is not None:
+                return max(self.window_keV[0], self.analysis_threshold_keV)
+            return self.window_keV[0]
         if self.analysis_threshold_keV is not None:
             return self.analysis_threshold_keV
         if self.efficiency_name == "step":
@@ -77,12 +101,14 @@ class Detector:
             "name": self.name,
             "target": self.target.name,
             "exposure_tonne_year": self.exposure_tonne_year,
-            "threshold_keV": self.threshold_keV,
+            "threshold_keV": self.threshold_keV if self.uses_threshold else None,
             "efficiency": self.efficiency_name,
+            "efficiency_beyond_table": getattr(self.efficiency, "beyond", None),
             "resolution": self.resolution,
             "analysis_threshold_keV": self.analysis_threshold_keV,
             "edges_keV": list(self.edges_keV) if self.edges_keV is not None else None,
             "n_bins": self.n_bins,
+            "window_keV": list(self.window_keV) if self.window_keV is not None else None,
         }
 
 
@@ -119,9 +145,16 @@ def make_detector(
     resolution: float = DEFAULT_RESOLUTION,
     analysis_threshold_keV: float | None = None,
     edges_keV=None,
-    n_bins: int = DEFAULT_N_BINS,
+    n_bins: int | None = None,
+    window_keV=None,
+    hold_efficiency: bool = False,
 ) -> Detector:
     """A validated detector from a preset name (``PRESETS``) or any target name, with overrides.
+
+    ``threshold_keV`` is the E_th of the tanh and step efficiencies. With an efficiency that has no
+    threshold parameter (``lz-ws2022``, a table), a given ``threshold_keV`` is applied as an extra hard
+    threshold in reconstructed energy (``analysis_threshold_keV``), never ignored.
+    ``hold_efficiency`` holds a table's last value above its last point (default: zero there).
 
     Raises:
         UnknownName: unknown preset/target or efficiency name.
@@ -141,22 +174,28 @@ def make_detector(
     resolution = _positive(resolution, "resolution r", allow_zero=True)
     if analysis_threshold_keV is not None:
         analysis_threshold_keV = _positive(analysis_threshold_keV, "analysis threshold [keV]")
-    if not (isinstance(n_bins, int) and 1 <= n_bins <= 10000):
+    if n_bins is not None and not (isinstance(n_bins, int) and 1 <= n_bins <= 10000):
         msg = f"number of bins must be an integer in 1..10000, got {n_bins!r}"
         raise InvalidInput(msg)
     edges = _validate_edges(edges_keV)
+    window = _validate_window(window_keV)
     name = efficiency or efficiency0
+    if name not in THRESHOLD_EFFICIENCIES and threshold_keV is not None:
+        # no E_th in this efficiency: the user's threshold becomes a hard threshold (PHYSICS.md §9)
+        hard = threshold if analysis_threshold_keV is None else max(threshold, analysis_threshold_keV)
+        analysis_threshold_keV = hard
     return Detector(
         preset_or_target,
         get_target(target_name),
         exposure,
         threshold,
         name,
-        efficiency_from_name(name, threshold),
+        efficiency_from_name(name, threshold, hold=hold_efficiency),
         resolution,
         analysis_threshold_keV,
         edges,
         n_bins,
+        window,
     )
 
 
@@ -174,6 +213,16 @@ def _validate_edges(edges_keV) -> tuple[float, ...] | None:
         msg = "bin edges must be ≥ 2 finite, positive, strictly increasing energies [keV]"
         raise InvalidInput(msg)
     return tuple(float(e) for e in edges)
+
+
+def _validate_window(window_keV) -> tuple[float, float] | None:
+    if window_keV is None:
+        return None
+    window = np.asarray(window_keV, dtype=float)
+    if window.shape != (2,) or not np.all(np.isfinite(window)) or not 0 < window[0] < window[1]:
+        msg = f"the window must be two finite energies 0 < LO < HI [keV], got {window_keV!r}"
+        raise InvalidInput(msg)
+    return (float(window[0]), float(window[1]))
 
 
 def with_edges(detector: Detector, edges_keV) -> Detector:

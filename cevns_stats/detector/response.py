@@ -8,30 +8,44 @@ threshold, so steps in ε or P never fall inside an interval.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
 
-from cevns_stats.detector.presets import Detector
+from cevns_stats.detector.efficiency import TableEfficiency
+from cevns_stats.detector.presets import BINS_PER_DECADE, Detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.physics.interactions import NSIModel
-from cevns_stats.physics.nuclei import max_recoil_energy_keV
+from cevns_stats.physics.nuclei import helm_zero_recoil_keV, max_recoil_energy_keV
 from cevns_stats.physics.oscillation import MixingParameters
 from cevns_stats.physics.rates import rate_components, unit_rates
 
 __all__ = [
     "COVERAGE",
     "BinnedRates",
+    "beyond_table_fraction",
     "binned_rates",
+    "channel_coverage_keV",
     "default_edges",
+    "form_factor_cap_keV",
     "max_recoil_keV",
     "response_matrix",
     "true_energy_quadrature",
 ]
 
-#: Fraction of the expected SM events the default window keeps (PHYSICS.md §9).
+log = logging.getLogger(__name__)
+
+#: Fraction of the expected SM events *of every selected flux channel* the default window keeps
+#: (PHYSICS.md §9; per channel, not of their sum).
 COVERAGE = 0.999
+#: The window never extends beyond this zero of the Helm form factor (of the lightest isotope): past
+#: the second zero the rate is in the third lobe, where F² < 1e-4 (PHYSICS.md §9).
+_FORM_FACTOR_CAP_ZERO = 2
+#: Fraction of the expected signal beyond an efficiency table's last point above which we warn.
+_BEYOND_TABLE_WARNING = 0.01
+_N_FINE = 800
 _GL_ORDER = 6
 _N_BREAKPOINTS = 120
 _N_SIGMA = 6.0
@@ -65,6 +79,15 @@ def _true_range(edges_keV: np.ndarray, resolution: float) -> tuple[float, float]
     return float(low), float(high)
 
 
+def _nodes_and_weights(detector: Detector, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    low, high = _true_range(edges, detector.resolution)
+    efficiency = detector.efficiency
+    extra = (*edges, detector.threshold_keV)
+    if isinstance(efficiency, TableEfficiency):
+        extra = (*extra, efficiency.last_energy_keV)
+    return true_energy_quadrature(low, high, extra)
+
+
 def response_matrix(detector: Detector, edges_keV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Folding matrix from true-energy nodes to reconstructed bins.
 
@@ -73,8 +96,7 @@ def response_matrix(detector: Detector, edges_keV: np.ndarray) -> tuple[np.ndarr
         so that counts per t·yr = matrix @ dR/dE'(nodes).
     """
     edges = np.asarray(edges_keV, dtype=float)
-    low, high = _true_range(edges, detector.resolution)
-    nodes, weights = true_energy_quadrature(low, high, (*edges, detector.threshold_keV))
+    nodes, weights = _nodes_and_weights(detector, edges)
     eff = np.clip(detector.efficiency(nodes), 0.0, 1.0)
     if detector.resolution == 0:
         idx = np.searchsorted(edges, nodes, side="right") - 1
@@ -93,18 +115,81 @@ def max_recoil_keV(detector: Detector, channels) -> float:
     return float(max_recoil_energy_keV(e_max, lightest.mass_GeV))
 
 
-def _nice_ceiling(value: float) -> float:
-    scale = 10.0 ** np.floor(np.log10(value))
-    return float(np.ceil(value / scale * 2.0) / 2.0 * scale)
+def form_factor_cap_keV(detector: Detector) -> float:
+    """Recoil energy [keV] where the form factor kills the rate: its second zero in the lightest isotope."""
+    lightest = min(detector.target.isotopes, key=lambda i: i.A)
+    return helm_zero_recoil_keV(lightest, _FORM_FACTOR_CAP_ZERO)
+
+
+def _round_up(value: float) -> float:
+    """``value`` rounded up to two significant digits (206.3 → 210)."""
+    scale = 10.0 ** (np.floor(np.log10(value)) - 1.0)
+    return float(np.ceil(value / scale - 1e-9) * scale)
+
+
+def channel_coverage_keV(
+    detector: Detector, channels, *, mixing: MixingParameters | None = None
+) -> dict[str, float]:
+    """Per channel, the reconstructed energy [keV] below which it keeps ≥ 99.9 % of its SM events.
+
+    Counted from the window floor with the detector's efficiency and smearing, up to the form-factor
+    cap (:func:`form_factor_cap_keV`) or the channel's recoil endpoint. Channels with no events above
+    the floor are left out. The scalar-kernel spectrum (harder by a factor E_R) is covered too, so a
+    scalar-NSI signal loses < 0.1 % per channel above the window.
+
+    Returns:
+        {channel name: energy [keV]}; empty when no channel has events above the floor.
+    """
+    low = detector.window_low_keV
+    cap = form_factor_cap_keV(detector)
+    top = min(max_recoil_keV(detector, channels), cap)
+    if low >= top:
+        return {}
+    fine = np.geomspace(low, top, _N_FINE)
+    nodes, matrix = response_matrix(detector, fine)
+    unit = unit_rates(detector.target, channels, nodes, mixing=mixing)
+    sm = rate_components(unit)[0]
+    mass_numbers = np.array([iso.A for iso in detector.target.isotopes], dtype=float)
+    scalar = np.einsum("i,cfie->ce", mass_numbers**2, unit.scalar)  # Q_S ∝ A: shape of any scalar model
+    out = {}
+    for index, channel in enumerate(channels):
+        edges = []
+        for rate in (sm[index], scalar[index]):
+            counts = matrix @ rate
+            total = counts.sum()
+            if not total > 0:
+                continue
+            kept = np.cumsum(counts) / total
+            index = min(int(np.searchsorted(kept, COVERAGE)), fine.size - 2)
+            edges.append(float(fine[index + 1]))
+        if edges:
+            out[channel.name] = float(max(edges))
+    return out
+
+
+def _log_edges(low: float, high: float, n_bins: int | None) -> np.ndarray:
+    if n_bins is None:
+        n_bins = max(1, int(np.ceil(BINS_PER_DECADE * np.log10(high / low) - 1e-9)))
+    return np.geomspace(low, high, n_bins + 1)
 
 
 def default_edges(detector: Detector, channels, *, mixing: MixingParameters | None = None) -> np.ndarray:
-    """Log-spaced edges from the window floor to where ≥ 99.9 % of the SM events are kept (PHYSICS.md §9).
+    """Log-spaced edges of the analysis window (PHYSICS.md §9).
+
+    The window runs from the floor (``detector.window_low_keV``: the hard threshold, or 0.5 keV) to
+    the explicit ``detector.window_keV`` top, or by default to where **every** selected channel with
+    events above the floor keeps ≥ 99.9 % of its events (:func:`channel_coverage_keV`), capped at the
+    form factor's second zero and rounded up to two significant digits. Adding a channel can only
+    widen the window; a channel's own count then grows by < 0.1 % (its tail beyond its 99.9 % point).
+    ``detector.n_bins`` log bins, or ``BINS_PER_DECADE`` per decade.
 
     Raises:
-        InvalidInput: if the window floor (threshold) lies above every recoil endpoint.
+        InvalidInput: if the window floor (threshold) lies above every recoil endpoint, or no channel
+            has events above it.
     """
     low = detector.window_low_keV
+    if detector.window_keV is not None:
+        return _log_edges(low, detector.window_keV[1], detector.n_bins)
     top = max_recoil_keV(detector, channels)
     if low >= top:
         msg = (
@@ -112,18 +197,37 @@ def default_edges(detector: Detector, channels, *, mixing: MixingParameters | No
             f"flux channels can produce in {detector.target.name}; lower the threshold"
         )
         raise InvalidInput(msg)
-    fine = np.geomspace(low, min(top, 1.0e4), 600)
-    nodes, matrix = response_matrix(detector, fine)
-    sm = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing))[0].sum(axis=0)
-    counts = matrix @ sm
-    if not np.any(counts > 0):
+    coverage = channel_coverage_keV(detector, channels, mixing=mixing)
+    if not coverage:
         msg = (
             f"no events above {low:g} keV in {detector.target.name} with the selected channels and efficiency"
         )
         raise InvalidInput(msg)
-    kept = np.cumsum(counts) / counts.sum()
-    upper = fine[1:][np.searchsorted(kept, COVERAGE)]
-    return np.geomspace(low, _nice_ceiling(upper), detector.n_bins + 1)
+    upper = min(_round_up(max(coverage.values())), _round_up(form_factor_cap_keV(detector)))
+    log.debug("analysis window %g–%g keV (per-channel 99.9 %% points: %s)", low, upper, coverage)
+    return _log_edges(low, upper, detector.n_bins)
+
+
+def beyond_table_fraction(detector: Detector, channels, *, mixing: MixingParameters | None = None) -> float:
+    """Fraction of the expected SM signal above an efficiency table's last point (0 for other efficiencies).
+
+    The signal is counted in true recoil energy from the window floor to the form-factor cap, with the
+    table's last value held beyond its last point (what would be lost if the efficiency is zero there).
+    """
+    efficiency = detector.efficiency
+    if not isinstance(efficiency, TableEfficiency):
+        return 0.0
+    low = detector.window_low_keV
+    high = min(max_recoil_keV(detector, channels), form_factor_cap_keV(detector))
+    last = efficiency.last_energy_keV
+    if low >= high or last >= high:
+        return 0.0
+    nodes, weights = true_energy_quadrature(low, high, (last,))
+    sm = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing))[0].sum(axis=0)
+    held = TableEfficiency(efficiency.energy_keV, efficiency.efficiency, hold=True)
+    signal = weights * sm * np.clip(held(nodes), 0.0, 1.0)
+    total = float(signal.sum())
+    return float(signal[nodes > last].sum()) / total if total > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -158,7 +262,11 @@ def binned_rates(
     mixing: MixingParameters | None = None,
     edges_keV=None,
 ) -> BinnedRates:
-    """Binned SM/LIN/QUAD counts per channel for the detector (exposure included)."""
+    """Binned SM/LIN/QUAD counts per channel for the detector (exposure included).
+
+    With a vector model whose ``nsi_propagation`` is on, solar flavour fractions are those at the
+    model's ε (NSI in the solar matter potential), so SM + ε·LIN + ε²·QUAD is exact at that ε.
+    """
     channels = tuple(channels)
     if edges_keV is None:
         edges_keV = detector.edges_keV
@@ -167,7 +275,19 @@ def binned_rates(
         msg = f"lowest bin edge {edges[0]:g} keV is above every recoil endpoint in {detector.target.name}"
         raise InvalidInput(msg)
     nodes, matrix = response_matrix(detector, edges)
-    comps = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing), model)
+    nsi = None if model is None else model.matter_nsi()
+    comps = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing, nsi=nsi), model)
+    efficiency = detector.efficiency
+    if isinstance(efficiency, TableEfficiency):
+        fraction = beyond_table_fraction(detector, channels, mixing=mixing)
+        if fraction > _BEYOND_TABLE_WARNING:
+            log.warning(
+                "%.1f %% of the expected signal lies above the efficiency table's last point (%g keV), "
+                "where the efficiency is taken as %s",
+                100.0 * fraction,
+                efficiency.last_energy_keV,
+                "its last value" if efficiency.hold else "zero (hold it with --hold-efficiency)",
+            )
     counts = np.einsum("bn,kcn->kcb", matrix, comps) * detector.exposure_tonne_year
     return BinnedRates(edges, counts, channels, detector, model)
 

@@ -19,9 +19,10 @@ def rate_summary(
 
     Returns:
         ``{"target", "exposure_tonne_year", "threshold_keV", "channels": {name: {"events", "flux_cm2_s",
-        "uncertainty"[, "nsi_events"]}}, "total_events"[, "total_nsi_events"], "b8_events_per_tonne_year",
-        "edges_keV", "detector", "model"}``; ``nsi_events`` is the signed change from the SM count at the
-        model's ε.
+        "uncertainty"[, "flux_source", "nsi_events"]}}, "total_events"[, "total_nsi_events"],
+        "b8_events_per_tonne_year", "edges_keV", "window_keV", "n_bins", "detector", "model"}``;
+        ``nsi_events`` is the signed change from the SM count at the model's ε; ``threshold_keV`` is
+        ``None`` when the efficiency has no threshold and none was applied.
     """
     binned = binned_rates(detector, channels, model, mixing=mixing)
     sm = binned.components[0].sum(axis=1)
@@ -32,14 +33,19 @@ def rate_summary(
             "flux_cm2_s": ch.total_flux_cm2_s,
             "uncertainty": ch.uncertainty,
         }
+        if "table" in ch.description:
+            channels_out[ch.name]["flux_source"] = ch.description
+    settings = detector.describe()
     out = {
         "target": detector.target.name,
         "exposure_tonne_year": detector.exposure_tonne_year,
-        "threshold_keV": detector.threshold_keV,
+        "threshold_keV": settings["threshold_keV"],
         "channels": channels_out,
         "total_events": float(sm.sum()),
         "edges_keV": [float(e) for e in binned.edges_keV],
-        "detector": detector.describe(),
+        "window_keV": [float(binned.edges_keV[0]), float(binned.edges_keV[-1])],
+        "n_bins": int(binned.edges_keV.size - 1),
+        "detector": settings,
     }
     names = [ch.name for ch in binned.channels]
     if "8B" in names:

@@ -173,7 +173,12 @@ def build_templates(
     mixing: MixingParameters | None = None,
     preset: str | None = None,
 ) -> TemplateSet:
-    """SM/LIN/QUAD templates for ``detector`` and ``model`` (per channel, binned, exposure included)."""
+    """SM/LIN/QUAD templates for ``detector`` and ``model`` (per channel, binned, exposure included).
+
+    The bins are the detector's analysis window (``metadata["window_keV"]``; PHYSICS.md §9). With a
+    vector model and NSI in propagation on, the solar flavour fractions are those at the model's ε, so
+    LIN and QUAD are exact at that ε (``cevns_stats.detector.response.binned_rates``).
+    """
     binned = binned_rates(detector, channels, model, mixing=mixing)
     physics = {
         "detector": detector.describe(),
@@ -187,6 +192,7 @@ def build_templates(
         "model": model.name if model else "SM",
         "model_parameters": model.describe() if model else {},
         "exposure_tonne_year": detector.exposure_tonne_year,
+        "window_keV": [float(binned.edges_keV[0]), float(binned.edges_keV[-1])],
         "units": UNITS,
         "energy_units": "keVnr",
         "package_version": __version__,

@@ -12,6 +12,7 @@ so any rate is SM + ε·LIN + ε²·QUAD exactly. A model exposes the per-unit-�
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import numpy as np
 from cevns_stats.errors import InvalidInput, UnknownName
 from cevns_stats.physics import constants as c
 from cevns_stats.physics.nuclei import Isotope
+from cevns_stats.physics.oscillation import MatterNSI
 
 __all__ = [
     "FLAVOUR_INDEX",
@@ -99,6 +101,8 @@ class NSIModel:
         kappa: scalar normalisation κ (PHYSICS.md §5), multiplies the scalar rate by 2κ².
         epsilon: the model's ε at its parameter point (for ``lq-s1`` derived from mass and coupling).
         parameters: the user-facing parameters, for metadata.
+        nsi_propagation: vector models only — whether ε also enters the solar matter potential
+            (:meth:`matter_nsi`; default on, docs/physics.md).
     """
 
     name: str
@@ -109,6 +113,22 @@ class NSIModel:
     scalar_charge: str = "cerdeno2016"
     kappa: float = DEFAULT_KAPPA
     parameters: tuple[tuple[str, object], ...] = ()
+    nsi_propagation: bool = True
+
+    def matter_nsi(self) -> MatterNSI | None:
+        """The model's vector NSI in the solar matter potential at its ε (``None``: none or switched off).
+
+        Scalar NSI does not enter the forward-scattering potential; s quarks are absent from the Sun.
+        """
+        if self.kernel != "vector" or not self.nsi_propagation or self.epsilon == 0:
+            return None
+        e, mu, tau = (self.epsilon if f in self.flavours else 0.0 for f in ("e", "mu", "tau"))
+        per_flavour = (e, mu, tau)
+        zero = (0.0, 0.0, 0.0)
+        return MatterNSI(
+            eps_u=per_flavour if "u" in self.quarks else zero,
+            eps_d=per_flavour if "d" in self.quarks else zero,
+        )
 
     def delta_charge(self, isotope: Isotope) -> np.ndarray:
         """Charge per unit ε for each detector flavour (e, μ, τ), shape (3,)."""
@@ -126,7 +146,10 @@ class NSIModel:
 
     def describe(self) -> dict:
         """Plain-dict description for metadata and JSON."""
-        return {"model": self.name, "kernel": self.kernel, "epsilon": self.epsilon, **dict(self.parameters)}
+        out = {"model": self.name, "kernel": self.kernel, "epsilon": self.epsilon, **dict(self.parameters)}
+        if self.kernel == "vector":
+            out["nsi_propagation"] = self.nsi_propagation
+        return out
 
 
 MODEL_NAMES = ("scalar-universal", "scalar-minimal", "vector-universal", "vector-minimal", "lq-s1")
@@ -156,6 +179,7 @@ def make_model(
     kappa: float = DEFAULT_KAPPA,
     lq_mass_GeV: float | None = None,
     lq_coupling: float | None = None,
+    nsi_propagation: bool = True,
 ) -> NSIModel:
     """Build a model by name with validated options (PHYSICS.md §4–6, §12 defaults).
 
@@ -167,6 +191,8 @@ def make_model(
         scalar_charge: ``cerdeno2016`` (default) or ``nucleon-ff`` for ``scalar-universal``.
         kappa: scalar normalisation κ > 0.
         lq_mass_GeV, lq_coupling: S1 mass [GeV] and coupling λ (``lq-s1``; defaults 1000 GeV, 1).
+        nsi_propagation: vector models and ``lq-s1``: put ε into the solar matter potential too
+            (default on); the LIN/QUAD templates are then exact at the model's ε (docs/physics.md).
 
     Raises:
         UnknownName: unknown model, flavour, quark or charge option.
@@ -175,7 +201,8 @@ def make_model(
     _check_choice(name, MODEL_NAMES, "model")
     eps = _check_finite(eps, "eps")
     if name == "lq-s1":
-        return _leptoquark_model(flavour, lq_mass_GeV, lq_coupling)
+        model = _leptoquark_model(flavour, lq_mass_GeV, lq_coupling)
+        return dataclasses.replace(model, nsi_propagation=bool(nsi_propagation))
     if name.startswith("scalar"):
         kappa = _check_finite(kappa, "kappa")
         if kappa <= 0:
@@ -208,7 +235,13 @@ def make_model(
     quark = _check_choice(quark or "d", QUARKS_VECTOR, "quark")
     if name == "vector-universal":
         return NSIModel(
-            name, "vector", ("e", "mu", "tau"), (quark,), eps, parameters=(("eps", eps), ("quark", quark))
+            name,
+            "vector",
+            ("e", "mu", "tau"),
+            (quark,),
+            eps,
+            parameters=(("eps", eps), ("quark", quark)),
+            nsi_propagation=bool(nsi_propagation),
         )
     _check_choice(flavour, tuple(FLAVOUR_INDEX), "flavour")
     return NSIModel(
@@ -218,6 +251,7 @@ def make_model(
         (quark,),
         eps,
         parameters=(("eps", eps), ("flavour", flavour), ("quark", quark)),
+        nsi_propagation=bool(nsi_propagation),
     )
 
 

@@ -20,6 +20,8 @@ __all__ = [
     "Target",
     "get_target",
     "helm_form_factor",
+    "helm_radius_fm",
+    "helm_zero_recoil_keV",
     "max_recoil_energy_keV",
     "min_neutrino_energy_MeV",
     "momentum_transfer_fm_inv",
@@ -173,6 +175,32 @@ def momentum_transfer_fm_inv(recoil_energy_keV, mass_GeV: float) -> np.ndarray:
     return np.sqrt(2.0 * mass_GeV * recoil_GeV) / c.HBARC_GeV_fm
 
 
+def helm_radius_fm(A: int) -> float:
+    """Helm radius r_n = sqrt(c² + (7/3)π²a² − 5s²) [fm], c = 1.23 A^{1/3} − 0.60 fm (PHYSICS.md §3).
+
+    Example:
+        >>> round(helm_radius_fm(132), 2)
+        5.85
+    """
+    c_fm = c.HELM_C_SLOPE_FM * A ** (1.0 / 3.0) - c.HELM_C_OFFSET_FM
+    return float(np.sqrt(c_fm**2 + (7.0 / 3.0) * np.pi**2 * c.HELM_A_FM**2 - 5.0 * c.HELM_S_FM**2))
+
+
+#: The first roots of tan x = x (x > 0): the zeros of the spherical Bessel j₁ and of the Helm form factor.
+_J1_ZEROS = (4.493409457909064, 7.725251836937707, 10.904121659428899)
+
+
+def helm_zero_recoil_keV(isotope: Isotope, order: int = 1) -> float:
+    """Recoil energy [keV] of the ``order``-th zero of the Helm form factor (q r_n = order-th root of tan x = x).
+
+    Example:
+        >>> 90 < helm_zero_recoil_keV(Isotope(132, 54, 1.0)) < 100
+        True
+    """
+    q_GeV = _J1_ZEROS[order - 1] / helm_radius_fm(isotope.A) * c.HBARC_GeV_fm
+    return float(q_GeV**2 / (2.0 * isotope.mass_GeV) * c.KEV_PER_GEV)
+
+
 def helm_form_factor(q_fm_inv, A: int) -> np.ndarray:
     """Helm form factor F(q) (Lewin & Smith 1996; PHYSICS.md §3), normalised to F(0) = 1.
 
@@ -188,9 +216,7 @@ def helm_form_factor(q_fm_inv, A: int) -> np.ndarray:
         1.0
     """
     q = np.asarray(q_fm_inv, dtype=float)
-    c_fm = c.HELM_C_SLOPE_FM * A ** (1.0 / 3.0) - c.HELM_C_OFFSET_FM
-    rn = np.sqrt(c_fm**2 + (7.0 / 3.0) * np.pi**2 * c.HELM_A_FM**2 - 5.0 * c.HELM_S_FM**2)
-    x = q * rn
+    x = q * helm_radius_fm(A)
     small = np.abs(x) < 1e-3
     xs = np.where(small, 1.0, x)
     j1_term = 3.0 * (np.sin(xs) - xs * np.cos(xs)) / xs**3

@@ -12,13 +12,22 @@ Other sources (atmospheric, DSNB, reactor, geo) use averaged vacuum mixing,
 P_αβ = Σ_i |U_αi|² |U_βi|², or no mixing. For sub-GeV atmospheric neutrinos the averaged form is
 right for up-going directions only: down-going baselines (15–500 km) are not averaged, so the
 flavour share is off by 10–30 %. This matters only for minimal μ/τ NSI (SM CEvNS is flavour blind).
-NSI effects on propagation are neglected, as in arXiv:2307.15736 (its App. C).
+
+NSI in solar propagation (beyond arXiv:2307.15736, whose App. C neglects it; as SNuDD does): flavour-
+diagonal vector NSI with quarks add √2 G_F Σ_q n_q ε^{qV}_{αα} to the flavour-basis matter potential
+(:class:`MatterNSI`, docs/physics.md). The 3×3 potential is rotated into the (θ23, θ13) propagation
+basis and its upper 2×2 block drives the ν_e–ν_x mixing (Gonzalez-Garcia & Maltoni, JHEP 09 (2013) 152,
+Eq. 2.7; Amaral et al., JHEP 07 (2023) 071); with ε = 0 this is exactly the standard formula. The quark
+densities use n_p = n_e and n_n/n_e of the B16-GS98 Sun (fit below). The Earth is not included, with or
+without NSI: solar results are daytime (no regeneration; it raises the 10 MeV P_ee by ~1–2 % at night).
+Atmospheric and other non-solar sources keep vacuum-averaged mixing (no NSI in their propagation).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from functools import cache
 
 import numpy as np
@@ -31,12 +40,14 @@ from cevns_stats.physics.fluxes.channel import FLAVOURS, SPECIES, FluxChannel
 __all__ = [
     "MIXING_OPTIONS",
     "SOLAR_CHANNELS",
+    "MatterNSI",
     "MixingParameters",
     "flavour_fractions",
     "pmns_matrix",
     "solar_electron_density_NA_cm3",
     "solar_flavour_probabilities",
     "solar_mass_state_probabilities",
+    "solar_neutron_ratio",
     "solar_pee",
     "solar_production_density",
     "vacuum_averaged_matrix",
@@ -70,6 +81,11 @@ _PRODUCTION_PROFILES: dict[str, tuple[tuple[float, float, float, float], ...]] =
     "15O": ((0.997736, 2.12083, 0.0408172, 1.69388),),
     "17F": ((0.997137, 2.1147, 0.0404091, 1.73729),),
 }
+#: n_n/n_e = (1 − X)/(1 + X) as a polynomial in r / R_sun on 0.02 ≤ r ≤ 0.5 (held below 0.02), highest
+#: power first; X = 2 n_e/(N_A ρ) − 1 from the B16-GS98 electron density and zone masses
+#: (scripts/fit_solar_profiles.py; max deviation 0.018, RMS 0.006 — the table's rounding noise).
+_NEUTRON_RATIO_POLY = (7.509779e01, -8.126557e01, 1.834608e01, 7.507648e00, -3.714472e00, 5.973420e-01)
+_NEUTRON_RATIO_MIN_RADIUS = 0.02
 #: Outer radius of the quadrature grid [R_sun]; the B16 production table itself ends there.
 _RADIUS_MAX = 0.5
 _N_RADIUS = 400
@@ -124,6 +140,52 @@ class MixingParameters:
         if self.dm31_eV2 == 0.0 or not math.isfinite(self.dm31_eV2):
             msg = f"dm31_eV2 = {self.dm31_eV2!r} must be finite and non-zero [eV^2]"
             raise InvalidInput(msg)
+
+
+@dataclass(frozen=True)
+class MatterNSI:
+    """Flavour-diagonal vector NSI with quarks in the matter potential (docs/physics.md, NSI in propagation).
+
+    The flavour-basis potential is √2 G_F [n_e diag(1, 0, 0) + n_u diag(ε^u) + n_d diag(ε^d)], with
+    n_u = 2n_p + n_n, n_d = n_p + 2n_n and n_p = n_e. ε^{qV} = ε^{qL} + ε^{qR} in the normalisation of
+    PHYSICS.md §4 (the coupling that enters CEvNS).
+
+    Attributes:
+        eps_u: (ε^{uV}_ee, ε^{uV}_μμ, ε^{uV}_ττ).
+        eps_d: (ε^{dV}_ee, ε^{dV}_μμ, ε^{dV}_ττ).
+
+    Example:
+        >>> MatterNSI(eps_d=(0.05, 0.0, 0.0)).is_zero
+        False
+    """
+
+    eps_u: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    eps_d: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        for name in ("eps_u", "eps_d"):
+            values = tuple(float(x) for x in getattr(self, name))
+            if len(values) != 3 or not all(math.isfinite(x) for x in values):
+                msg = f"{name} must be three finite couplings (e, mu, tau), got {getattr(self, name)!r}"
+                raise InvalidInput(msg)
+            object.__setattr__(self, name, values)
+
+    @property
+    def is_zero(self) -> bool:
+        """Whether every coupling vanishes (the standard MSW result applies exactly)."""
+        return not any(self.eps_u) and not any(self.eps_d)
+
+    def potential_diagonal(self, neutron_ratio: np.ndarray) -> np.ndarray:
+        """diag of the flavour-basis potential in units of √2 G_F n_e, shape (3, n) for n radii."""
+        ratio = np.asarray(neutron_ratio, dtype=float)
+        up = 2.0 + ratio  # n_u / n_e
+        down = 1.0 + 2.0 * ratio  # n_d / n_e
+        electron = np.array([1.0, 0.0, 0.0])
+        return (
+            electron[:, None]
+            + np.multiply.outer(np.array(self.eps_u), up)
+            + np.multiply.outer(np.array(self.eps_d), down)
+        )
 
 
 def _params(params: MixingParameters | None) -> MixingParameters:
@@ -186,6 +248,17 @@ def solar_electron_density_NA_cm3(radius_Rsun) -> np.ndarray:
     return 10.0 ** np.polyval(_LOG10_NE_POLY, np.asarray(radius_Rsun, dtype=float))
 
 
+def solar_neutron_ratio(radius_Rsun) -> np.ndarray:
+    """n_n / n_e of the B16-GS98 Sun (fit; valid for r ≤ 0.5 R_sun, held constant below 0.02 R_sun).
+
+    Example:
+        >>> 0.4 < float(solar_neutron_ratio(0.05)) < 0.5
+        True
+    """
+    radius = np.maximum(np.asarray(radius_Rsun, dtype=float), _NEUTRON_RATIO_MIN_RADIUS)
+    return np.polyval(_NEUTRON_RATIO_POLY, radius)
+
+
 def _generalised_gamma(radius, weight, a, b, c):
     """w · c r^a exp(-(r/b)^c) / (b^(a+1) Γ((a+1)/c)): a density in r with ∫₀^∞ = w."""
     log_norm = math.log(c) - (a + 1.0) * math.log(b) - gammaln((a + 1.0) / c)
@@ -221,15 +294,31 @@ def solar_production_density(channel: str, radius_Rsun) -> np.ndarray:
 
 
 @cache
-def _radial_quadrature(profile: str) -> tuple[np.ndarray, np.ndarray]:
-    """Midpoint grid on [0, _RADIUS_MAX]: (n_e/N_A at the nodes, normalised weights), shapes (n,)."""
+def _radial_quadrature(profile: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Midpoint grid on [0, _RADIUS_MAX]: (n_e/N_A, n_n/n_e at the nodes, normalised weights), shapes (n,)."""
     edges = np.linspace(0.0, _RADIUS_MAX, _N_RADIUS + 1)
     radius = 0.5 * (edges[1:] + edges[:-1])
     weights = solar_production_density(profile, radius)
     weights.setflags(write=False)
     density = solar_electron_density_NA_cm3(radius)
     density.setflags(write=False)
-    return density, weights / weights.sum()
+    ratio = solar_neutron_ratio(radius)
+    ratio.setflags(write=False)
+    return density, ratio, weights / weights.sum()
+
+
+def _propagation_block(
+    nsi: MatterNSI, neutron_ratio: np.ndarray, params: MixingParameters
+) -> tuple[np.ndarray, np.ndarray]:
+    """(a − d, b) of the potential's upper 2×2 block in the (θ23, θ13) basis, in units of √2 G_F n_e.
+
+    W = U23 U13 (the PMNS matrix with θ12 = 0); V' = W† diag(v) W; a, d, b = V'_11, V'_22, V'_12.
+    Shapes (n,), b complex. With ε = 0: a − d = cos²θ13, b = 0 (the standard case).
+    """
+    rotation = pmns_matrix(dataclass_replace(params, theta12_deg=0.0))
+    diagonal = nsi.potential_diagonal(neutron_ratio)  # (3, n)
+    block = np.einsum("ak,an,al->kln", rotation.conj(), diagonal, rotation)
+    return (block[0, 0] - block[1, 1]).real, block[0, 1]
 
 
 def _energy_array(energy_MeV) -> np.ndarray:
@@ -241,18 +330,21 @@ def _energy_array(energy_MeV) -> np.ndarray:
 
 
 def solar_mass_state_probabilities(
-    channel: str, energy_MeV, params: MixingParameters | None = None
+    channel: str, energy_MeV, params: MixingParameters | None = None, nsi: MatterNSI | None = None
 ) -> np.ndarray:
     """Production-averaged probabilities P_e1, P_e2, P_e3 of a solar ν_e reaching Earth as ν_i.
 
     β = MSW_BETA_COEFFICIENT · cos²θ13 · (n_e/N_A) · E / Δm²21 at each production radius;
     cos2θ12^m = (cos2θ12 − β) / sqrt((cos2θ12 − β)² + sin²2θ12)  (PHYSICS.md §8).
+    With vector NSI in the matter potential (``nsi``), β₀ = β / cos²θ13 and the block (a − d, b) of
+    :func:`_propagation_block`: cos2θ12^m = (cos2θ12 − β₀(a − d)) / sqrt((…)² + |sin2θ12 + 2β₀ b|²).
 
     Args:
         channel: solar channel (``pp``, ``pep``, ``hep``, ``7Be``/``7Be_384``/``7Be_862``, ``8B``,
             ``13N``, ``15O``, ``17F``).
         energy_MeV: neutrino energy [MeV], scalar or array of shape (n,).
         params: mixing parameters; defaults to ``MixingParameters()``.
+        nsi: vector NSI in the solar matter potential, or ``None`` (standard MSW).
 
     Returns:
         array, shape (3, n): P_ei for i = 1, 2, 3; the columns sum to 1.
@@ -267,19 +359,27 @@ def solar_mass_state_probabilities(
         True
     """
     p = _params(params)
-    density, weights = _radial_quadrature(_profile_name(channel))
+    density, neutron_ratio, weights = _radial_quadrature(_profile_name(channel))
     energy = _energy_array(energy_MeV)
     cos2_13 = math.cos(math.radians(p.theta13_deg)) ** 2
     two_theta12 = math.radians(2.0 * p.theta12_deg)
-    beta = MSW_BETA_COEFFICIENT * cos2_13 / p.dm21_eV2 * np.multiply.outer(energy, density)
-    numerator = math.cos(two_theta12) - beta
-    cos_2theta_m = numerator / np.hypot(numerator, math.sin(two_theta12))
+    if nsi is None or nsi.is_zero:
+        beta = MSW_BETA_COEFFICIENT * cos2_13 / p.dm21_eV2 * np.multiply.outer(energy, density)
+        numerator = math.cos(two_theta12) - beta
+        cos_2theta_m = numerator / np.hypot(numerator, math.sin(two_theta12))
+    else:
+        diagonal, off_diagonal = _propagation_block(nsi, neutron_ratio, p)
+        beta0 = MSW_BETA_COEFFICIENT / p.dm21_eV2 * np.multiply.outer(energy, density)
+        numerator = math.cos(two_theta12) - beta0 * diagonal
+        cos_2theta_m = numerator / np.hypot(
+            numerator, np.abs(math.sin(two_theta12) + 2.0 * beta0 * off_diagonal)
+        )
     cos2_12m = 0.5 * (1.0 + cos_2theta_m) @ weights
     return np.stack([cos2_13 * cos2_12m, cos2_13 * (1.0 - cos2_12m), np.full_like(cos2_12m, 1.0 - cos2_13)])
 
 
 def solar_flavour_probabilities(
-    channel: str, energy_MeV, params: MixingParameters | None = None
+    channel: str, energy_MeV, params: MixingParameters | None = None, nsi: MatterNSI | None = None
 ) -> np.ndarray:
     """Probabilities P_eα (α = e, μ, τ) of a solar ν_e arriving as flavour α: Σ_i P_ei |U_αi|².
 
@@ -295,18 +395,20 @@ def solar_flavour_probabilities(
         >>> bool(np.allclose(solar_flavour_probabilities("pp", 0.3).sum(axis=0), 1.0))
         True
     """
-    mass_states = solar_mass_state_probabilities(channel, energy_MeV, params)
+    mass_states = solar_mass_state_probabilities(channel, energy_MeV, params, nsi)
     return np.abs(pmns_matrix(params)) ** 2 @ mass_states
 
 
-def solar_pee(channel: str, energy_MeV, params: MixingParameters | None = None) -> np.ndarray:
+def solar_pee(
+    channel: str, energy_MeV, params: MixingParameters | None = None, nsi: MatterNSI | None = None
+) -> np.ndarray:
     """Solar ν_e survival probability P_ee, shape (n,) (row e of ``solar_flavour_probabilities``).
 
     Example:
         >>> float(solar_pee("8B", 0.1)[0]) > 0.5
         True
     """
-    return solar_flavour_probabilities(channel, energy_MeV, params)[0]
+    return solar_flavour_probabilities(channel, energy_MeV, params, nsi)[0]
 
 
 def _source_flavours(species: tuple[str, ...]) -> np.ndarray:
@@ -330,6 +432,7 @@ def flavour_fractions(
     *,
     params: MixingParameters | None = None,
     mixing: str = "averaged",
+    nsi: MatterNSI | None = None,
 ) -> np.ndarray:
     """Flavour composition (e, μ, τ; ν and ν̄ together) of a flux channel at the detector.
 
@@ -344,6 +447,7 @@ def flavour_fractions(
         energy_MeV: neutrino energy [MeV], scalar or shape (n,); for line channels the line energy.
         params: mixing parameters; defaults to ``MixingParameters()``.
         mixing: ``"averaged"`` or ``"none"`` (ignored for solar channels, which always oscillate).
+        nsi: vector NSI in the solar matter potential (solar channels only), or ``None``.
 
     Returns:
         array, shape (3, n): fractions of flavours e, μ, τ; each column sums to 1.
@@ -356,7 +460,7 @@ def flavour_fractions(
         msg = f"mixing = {mixing!r} is not allowed; use one of {', '.join(MIXING_OPTIONS)}"
         raise InvalidInput(msg)
     if channel.family == "solar":
-        return solar_flavour_probabilities(channel.name, energy_MeV, params)
+        return solar_flavour_probabilities(channel.name, energy_MeV, params, nsi)
     energy = _energy_array(energy_MeV)
     source = _source_flavours(channel.species)
     detected = source @ vacuum_averaged_matrix(params) if mixing == "averaged" else source

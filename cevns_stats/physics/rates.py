@@ -30,7 +30,7 @@ from cevns_stats.physics.nuclei import (
     min_neutrino_energy_MeV,
     momentum_transfer_fm_inv,
 )
-from cevns_stats.physics.oscillation import MixingParameters, flavour_fractions
+from cevns_stats.physics.oscillation import MatterNSI, MixingParameters, flavour_fractions
 
 __all__ = [
     "COMPONENTS",
@@ -81,7 +81,9 @@ class MomentTable:
         return total
 
 
-def _continuous_table(channel: FluxChannel, mixing: MixingParameters | None, mode: str) -> MomentTable:
+def _continuous_table(
+    channel: FluxChannel, mixing: MixingParameters | None, mode: str, nsi: MatterNSI | None
+) -> MomentTable:
     lo = max(channel.energy_min_MeV, 1e-3)
     hi = channel.energy_max_MeV
     # log grid, densified towards the endpoint where β spectra vanish non-analytically (Fermi function)
@@ -91,7 +93,7 @@ def _continuous_table(channel: FluxChannel, mixing: MixingParameters | None, mod
     energy = energy[(energy >= lo) & (energy <= hi)]
     x = np.log(energy)
     flux = channel.spectrum_cm2_s_MeV(energy)
-    fractions = flavour_fractions(channel, energy, params=mixing, mixing=mode)  # (3, n)
+    fractions = flavour_fractions(channel, energy, params=mixing, mixing=mode, nsi=nsi)  # (3, n)
     splines = []
     for f_alpha in fractions:
         per_k = []
@@ -107,16 +109,21 @@ def _continuous_table(channel: FluxChannel, mixing: MixingParameters | None, mod
 
 @lru_cache(maxsize=256)
 def moment_table(
-    channel: FluxChannel, mixing: MixingParameters | None = None, mode: str = "averaged"
+    channel: FluxChannel,
+    mixing: MixingParameters | None = None,
+    mode: str = "averaged",
+    nsi: MatterNSI | None = None,
 ) -> MomentTable:
-    """The cumulative-moment table of ``channel`` (cached per channel and mixing)."""
+    """The cumulative-moment table of ``channel`` (cached per channel, mixing and NSI in propagation)."""
     if channel.is_line:
         lines = []
         for energy, branching in channel.lines:
-            fractions = flavour_fractions(channel, np.array([energy]), params=mixing, mixing=mode)[:, 0]
+            fractions = flavour_fractions(channel, np.array([energy]), params=mixing, mixing=mode, nsi=nsi)[
+                :, 0
+            ]
             lines.append((energy, channel.total_flux_cm2_s * branching, fractions))
         return MomentTable(channel, None, (channel.energy_min_MeV, channel.energy_max_MeV), tuple(lines))
-    return _continuous_table(channel, mixing, mode)
+    return _continuous_table(channel, mixing, mode, nsi)
 
 
 @dataclass(frozen=True)
@@ -145,8 +152,13 @@ def unit_rates(
     *,
     mixing: MixingParameters | None = None,
     mode: str = "averaged",
+    nsi: MatterNSI | None = None,
 ) -> UnitRates:
-    """Vector- and scalar-kernel rates for every (channel, flavour, isotope) at ``recoil_energy_keV``."""
+    """Vector- and scalar-kernel rates for every (channel, flavour, isotope) at ``recoil_energy_keV``.
+
+    ``nsi`` puts vector NSI into the solar matter potential (flavour fractions of solar channels at
+    that ε; the SM rate, flavour blind, does not change).
+    """
     e_keV = np.asarray(recoil_energy_keV, dtype=float)
     e_GeV = e_keV / c.KEV_PER_GEV
     channels = tuple(channels)
@@ -161,7 +173,7 @@ def unit_rates(
             iso.nuclei_per_tonne * c.FERMI_CONSTANT_GeV2**2 * m**2 * e_GeV / (8 * np.pi) * f2 * _KERNEL_UNITS
         )
         for j, ch in enumerate(channels):
-            mom = moment_table(ch, mixing, mode)(e_min)  # (3, 3, n_E)
+            mom = moment_table(ch, mixing, mode, None if nsi is None or nsi.is_zero else nsi)(e_min)
             vec[j, :, i] = pre_v * (mom[:, 0] - e_GeV * mom[:, 1] - 0.5 * m * e_GeV * mom[:, 2])
             sca[j, :, i] = pre_s * mom[:, 2]
     return UnitRates(e_keV, np.clip(vec, 0.0, None), np.clip(sca, 0.0, None), channels, target)

@@ -258,7 +258,9 @@ def get_channels(
 
     Args:
         names: channel names or ``None`` for the default set; ``"all"`` for every channel.
-        tables: {channel name: path of an ``E [MeV], dΦ/dE`` table} replacing that channel's spectrum.
+        tables: {channel name: path of an ``E [MeV], dΦ/dE`` table} replacing that channel's spectrum
+            and total flux (the table's own ∫dΦ/dE); ``PATH:shape`` keeps only the table's shape
+            with the catalogue total (:mod:`cevns_stats.physics.fluxes.user_table`).
 
     Raises:
         UnknownName: an unknown channel name (the message lists the allowed ones).
@@ -277,9 +279,15 @@ def get_channels(
         if name not in catalogue:
             msg = f"unknown flux channel {name!r} for a user table; allowed: {', '.join(CHANNEL_NAMES)}"
             raise UnknownName(msg)
-    from cevns_stats.physics.fluxes.user_table import channel_from_table
+    from cevns_stats.physics.fluxes.user_table import channel_from_table, split_table_spec
 
-    return tuple(channel_from_table(catalogue[n], tables[n]) if n in tables else catalogue[n] for n in names)
+    def _channel(name: str) -> FluxChannel:
+        if name not in tables:
+            return catalogue[name]
+        path, keep_total = split_table_spec(tables[name])
+        return channel_from_table(catalogue[name], path, keep_total=keep_total)
+
+    return tuple(_channel(n) for n in names)
 
 
 def __dir__() -> list[str]:

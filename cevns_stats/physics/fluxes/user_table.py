@@ -1,4 +1,9 @@
-"""Flux spectra read from user tables (``E [MeV], dΦ/dE``), replacing a catalogue shape."""
+"""Flux spectra read from user tables (``E [MeV], dΦ/dE``), replacing a catalogue spectrum.
+
+By default a table means what it says: its own integral ∫dΦ/dE dE becomes the channel's total flux.
+A ``:shape`` suffix on the path (``8B=my.txt:shape``) keeps only the table's shape, normalised to the
+catalogue total.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,23 @@ from scipy.integrate import trapezoid
 from cevns_stats.physics.fluxes.channel import FluxChannel
 from cevns_stats.physics.tables import read_table
 
-__all__ = ["channel_from_table", "table_shape"]
+__all__ = ["SHAPE_SUFFIX", "channel_from_table", "split_table_spec", "table_shape"]
+
+#: Path suffix that keeps only a table's shape (the catalogue total is kept).
+SHAPE_SUFFIX = ":shape"
+
+
+def split_table_spec(spec) -> tuple[str, bool]:
+    """``PATH`` or ``PATH:shape`` → (path, keep_total): keep_total is true for the ``:shape`` suffix.
+
+    Example:
+        >>> split_table_spec("b8.txt:shape")
+        ('b8.txt', True)
+    """
+    text = str(spec)
+    if text.endswith(SHAPE_SUFFIX):
+        return text[: -len(SHAPE_SUFFIX)], True
+    return text, False
 
 
 def table_shape(energy_MeV: np.ndarray, flux: np.ndarray):
@@ -23,13 +44,14 @@ def table_shape(energy_MeV: np.ndarray, flux: np.ndarray):
     return shape, float(norm)
 
 
-def channel_from_table(channel: FluxChannel, path, *, keep_total: bool = True) -> FluxChannel:
+def channel_from_table(channel: FluxChannel, path, *, keep_total: bool = False) -> FluxChannel:
     """``channel`` with its spectrum replaced by the table at ``path``.
 
     Args:
         channel: the catalogue channel (name, flavours and uncertainty are kept).
         path: text table, ``E [MeV], dΦ/dE [cm⁻² s⁻¹ MeV⁻¹]`` (comments, header, commas allowed).
-        keep_total: keep the catalogue total flux (default) or take the table's own integral.
+        keep_total: keep the catalogue total flux (only the table's shape is used), or (default) take
+            the table's own integral ∫dΦ/dE dE [cm⁻² s⁻¹] as the channel's total flux.
 
     Raises:
         TableError: unreadable, non-monotonic, negative or non-finite table.
@@ -38,6 +60,11 @@ def channel_from_table(channel: FluxChannel, path, *, keep_total: bool = True) -
     energy, flux = table[:, 0], table[:, 1]
     shape, integral = table_shape(energy, flux)
     total = channel.total_flux_cm2_s if keep_total else integral
+    how = (
+        f"shape of table {path}, catalogue total {total:.4g} /cm²/s"
+        if keep_total
+        else f"table {path}, its own total {total:.4g} /cm²/s"
+    )
     return dataclasses.replace(
         channel,
         shape=shape,
@@ -45,7 +72,7 @@ def channel_from_table(channel: FluxChannel, path, *, keep_total: bool = True) -
         total_flux_cm2_s=total,
         energy_min_MeV=float(energy[0]),
         energy_max_MeV=float(energy[-1]),
-        description=f"{channel.description} [table {path}]",
+        description=f"{channel.description} [{how}]",
     )
 
 
