@@ -28,9 +28,10 @@ def nll_grad_hess(
     data_main: np.ndarray,
     data_aux: np.ndarray,
     free: np.ndarray | list[int] | None = None,
+    row_scale: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """−log L (n,), its gradient (n, F) and Hessian (n, F, F) in the parameters ``free`` (indices;
-    default all), analytic (module docstring).
+    default all), analytic (module docstring); ``row_scale`` (n, R) as in ``CompiledModel.nll``.
 
     Example:
         >>> from cevns_stats.inference.simplemodels import counting_workspace
@@ -44,21 +45,32 @@ def nll_grad_hess(
     data_aux = np.asarray(data_aux, dtype=float).reshape(-1, model.aux_nominal.size)
     data_aux = np.broadcast_to(data_aux, (pars.shape[0], data_aux.shape[1]))
     free = np.arange(model.n_pars) if free is None else np.asarray(free, dtype=int).ravel()
-    grad, hess, _ = grad_hess(model, pars, data_main, data_aux, free)
-    return model.nll(pars, data_main, data_aux), grad, hess
+    grad, hess, _ = grad_hess(model, pars, data_main, data_aux, free, row_scale)
+    return model.nll(pars, data_main, data_aux, row_scale=row_scale), grad, hess
 
 
 def grad_hess(
-    model: CompiledModel, pars: np.ndarray, data_main: np.ndarray, data_aux: np.ndarray, free: np.ndarray
+    model: CompiledModel,
+    pars: np.ndarray,
+    data_main: np.ndarray,
+    data_aux: np.ndarray,
+    free: np.ndarray,
+    row_scale: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradient (n, F), Hessian (n, F, F) and Fisher part (n, F, F) of −log L in the parameters ``free``."""
+    """Gradient (n, F), Hessian (n, F, F) and Fisher part (n, F, F) of −log L in the parameters ``free``.
+
+    ``row_scale`` (n, R): per-dataset factors of the rows (as in ``CompiledModel.nll``).
+    """
     structure = _structure(model)
     n, nfree = pars.shape[0], free.size
     phi, d1, d2 = model.slot_factors(pars, 2)
     excl1, excl2 = _exclusive_products(phi)
-    rate = (phi[:, :, 0] * excl1[:, :, 0]) @ model.basis
+    factors = phi[:, :, 0] * excl1[:, :, 0]
+    rate = (factors if row_scale is None else factors * row_scale) @ model.basis
     inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
     rho = (1.0 - data_main * inv_rate) @ model.basis.T  # Σ_b ∂(−log L)/∂ν_b · basis_rb, (n, R)
+    if row_scale is not None:
+        rho *= row_scale
     root = np.sqrt(data_main) * inv_rate
     dslot = (excl1 * d1).reshape(n, -1)  # ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j
     grad = np.empty((n, nfree))
@@ -67,6 +79,8 @@ def grad_hess(
         rows, flat = structure["slots"][k]
         coef = np.take(dslot, flat, axis=1)  # one column per (row, slot) holding θ_k
         grad[:, i] = np.einsum("nr,nr->n", coef, np.take(rho, rows, axis=1))
+        if row_scale is not None:
+            coef = coef * np.take(row_scale, rows, axis=1)
         np.multiply(coef @ model.basis[rows], root, out=scaled[:, i])
     fisher = scaled @ scaled.transpose(0, 2, 1)
     second = _second_order_term(model, structure["scatter"], rho, d1, d2, excl1, excl2)

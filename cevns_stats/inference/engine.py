@@ -272,12 +272,15 @@ class CompiledModel:
         data_main: np.ndarray,
         data_aux: np.ndarray,
         log_factorial: np.ndarray | None = None,
+        row_scale: np.ndarray | None = None,
     ) -> np.ndarray:
         """−log L for fits, shape (n,): +inf where a rate is negative, or zero with counts in the bin.
 
-        ``log_factorial`` (n,) = Σ_b lnΓ(n_b + 1) may be passed to skip recomputing it.
+        ``log_factorial`` (n,) = Σ_b lnΓ(n_b + 1) may be passed to skip recomputing it. ``row_scale``
+        (n, R) multiplies each row per dataset (datasets of differently scaled models in one batch).
         """
-        rate = self.expected_actualdata(pars)
+        factors = self.row_factors(self.as_batch(pars))
+        rate = (factors if row_scale is None else factors * row_scale) @ self.basis
         if log_factorial is None:
             log_factorial = np.sum(gammaln(data_main + 1.0), axis=-1)
         bad = np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)

@@ -57,6 +57,7 @@ def fit_batch(
     max_iter: int = 100,
     tolerance: float = 1e-5,
     chunk_size: int = 1024,
+    row_scale: np.ndarray | None = None,
 ) -> FitResult:
     """Maximum-likelihood fit of each dataset (row) of ``data_main``/``data_aux``.
 
@@ -72,6 +73,8 @@ def fit_batch(
         tolerance: convergence threshold on the expected −log L decrease (half the Newton decrement)
             before the final Newton step.
         chunk_size: datasets fitted together (keeps the work arrays in cache).
+        row_scale: optional (n, R) per-dataset factors of the model's rows, so that datasets of
+            differently scaled models (e.g. the exposures and ε of a reach grid) are fitted in one batch.
 
     Returns:
         FitResult with pars (n, P), nll (n,), converged (n,), n_iter (n,).
@@ -87,28 +90,34 @@ def fit_batch(
     data_main, data_aux = _as_data(model, data_main, data_aux)
     lower, upper = _bounds(model, bounds)
     theta, frozen = _start(model, data_main.shape[0], init, fixed, lower, upper)
+    if row_scale is not None:
+        row_scale = np.broadcast_to(
+            np.asarray(row_scale, dtype=float), (data_main.shape[0], model.basis.shape[0])
+        )
+    step = max(int(chunk_size), 1)
     parts = [
         _fit_chunk(
             model,
-            data_main[s : s + chunk_size],
-            data_aux[s : s + chunk_size],
-            theta[s : s + chunk_size],
+            data_main[s : s + step],
+            data_aux[s : s + step],
+            theta[s : s + step],
             frozen,
             (lower, upper),
             max_iter,
             tolerance,
+            None if row_scale is None else row_scale[s : s + step],
         )
-        for s in range(0, data_main.shape[0], max(int(chunk_size), 1))
+        for s in range(0, data_main.shape[0], step)
     ]
     return FitResult(*(np.concatenate(arrays) for arrays in zip(*parts)))
 
 
-def _fit_chunk(model, data_main, data_aux, theta, frozen, bounds, max_iter, tolerance) -> FitResult:
+def _fit_chunk(model, data_main, data_aux, theta, frozen, bounds, max_iter, tolerance, scale) -> FitResult:
     """Projected-Newton fits of one chunk of datasets (see the module docstring)."""
     lower, upper = bounds
     free = np.flatnonzero(~frozen)
     log_fact = np.sum(gammaln(data_main + 1.0), axis=1)
-    nll = model.nll(theta, data_main, data_aux, log_fact)
+    nll = model.nll(theta, data_main, data_aux, log_fact, scale)
     converged = np.zeros(nll.size, dtype=bool)
     n_iter = np.zeros(nll.size, dtype=int)
     active = np.flatnonzero(np.isfinite(nll))
@@ -117,8 +126,13 @@ def _fit_chunk(model, data_main, data_aux, theta, frozen, bounds, max_iter, tole
         if active.size == 0 or free.size == 0:
             converged[active] = True
             break
-        sub = (data_main[active], data_aux[active], log_fact[active])
-        grad, hess, fisher = grad_hess(model, theta[active], sub[0], sub[1], free)
+        sub = (
+            data_main[active],
+            data_aux[active],
+            log_fact[active],
+            None if scale is None else scale[active],
+        )
+        grad, hess, fisher = grad_hess(model, theta[active], sub[0], sub[1], free, sub[3])
         step, decrement, newton = newton_step(grad, hess, fisher, theta[active][:, free], box)
         done = newton & (0.5 * decrement < tolerance)
         tries = np.where(done, 1, MAX_HALVINGS)  # the last (full Newton) step is taken if it helps

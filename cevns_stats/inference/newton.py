@@ -89,7 +89,7 @@ def line_search(
 
     Returns the new theta (n, P), nll (n,) and whether a step was accepted (n,).
     """
-    data_main, data_aux, log_fact = sub
+    data_main, data_aux, log_fact, scale = sub
     new_theta, new_nll = theta.copy(), nll.copy()
     accepted = np.zeros(theta.shape[0], dtype=bool)
     todo = np.arange(theta.shape[0])
@@ -100,7 +100,9 @@ def line_search(
             break
         trial = theta[todo]
         trial[:, free] = np.clip(trial[:, free] + t * step[todo], *box)
-        value = model.nll(trial, data_main[todo], data_aux[todo], log_fact[todo])
+        value = model.nll(
+            trial, data_main[todo], data_aux[todo], log_fact[todo], None if scale is None else scale[todo]
+        )
         ok = value <= nll[todo]
         new_theta[todo[ok]], new_nll[todo[ok]] = trial[ok], value[ok]
         accepted[todo[ok]] = True

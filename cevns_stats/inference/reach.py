@@ -35,6 +35,7 @@ from cevns_stats.inference.reach_points import (
     point_asimov,
     point_model,
     point_toys,
+    row_toys,
 )
 
 __all__ = [
@@ -64,28 +65,28 @@ def point_seeds(seed: int, n_points: int) -> list:
 
 
 def exposure_row(setup: ReachSetup, task: dict) -> dict:
-    """All ε points of one exposure (the unit of work, in-process or on a Dask worker).
+    """All ε points of one exposure (the unit of work, in-process or on a Dask worker); the toys of all
+    ε are fitted in one batch (:func:`~cevns_stats.inference.reach_points.row_toys`).
 
     ``task``: exposure (t·yr), eps (list), seeds (one SeedSequence per ε), n_toys (0: Asimov only), mode,
     toy_aux, with_asimov (bool). Returns lists z_mean, z_median, n_failed and z_asimov (empty if not asked).
     """
     out: dict[str, list] = {"z_mean": [], "z_median": [], "z_asimov": [], "n_failed": []}
-    for eps, seed in zip(task["eps"], task["seeds"]):
-        if task["with_asimov"]:
-            out["z_asimov"].append(point_asimov(setup, task["exposure"], eps))
-        if task["n_toys"]:
-            res = point_toys(
-                setup,
-                task["exposure"],
-                eps,
-                n_toys=task["n_toys"],
-                seed=seed,
-                mode=task["mode"],
-                toy_aux=task["toy_aux"],
-            )
-            out["z_mean"].append(res.z_mean)
-            out["z_median"].append(res.z_median)
-            out["n_failed"].append(res.n_failed)
+    if task["with_asimov"]:
+        out["z_asimov"] = [point_asimov(setup, task["exposure"], eps) for eps in task["eps"]]
+    if task["n_toys"]:
+        points = row_toys(
+            setup,
+            task["exposure"],
+            task["eps"],
+            task["seeds"],
+            n_toys=task["n_toys"],
+            mode=task["mode"],
+            toy_aux=task["toy_aux"],
+        )
+        out["z_mean"] = [p.z_mean for p in points]
+        out["z_median"] = [p.z_median for p in points]
+        out["n_failed"] = [p.n_failed for p in points]
     return out
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from cevns_stats.errors import InvalidInput
-from cevns_stats.inference.discovery import asimov_data, asimov_z, generate_toys, significance
+from cevns_stats.inference.discovery import asimov_z, generate_toys, significance
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.factors import FactorKind
 from cevns_stats.inference.fit import fit_batch, fit_multistart, nll_grad_hess
@@ -29,6 +29,7 @@ __all__ = [
     "point_model",
     "point_toys",
     "row_eps_power",
+    "row_toys",
 ]
 
 SCALAR_BOUND = 1.0e4  # upper bound of μ' = ε²/ε_true²
@@ -122,42 +123,87 @@ def point_toys(
         mode: ``standard`` (q0, signal restricted to the sign of ε) or ``paper`` (t at the injected ε).
         toy_aux: ``resampled`` or ``fixed`` auxiliary data.
     """
-    _check_eps(setup, eps)
-    model = point_model(setup, exposure_tonne_year, eps)
-    truth = _truth(model, eps, setup.signed)
-    main, aux = generate_toys(model, truth, n_toys, rng=np.random.default_rng(seed), aux=toy_aux)
-    z, converged = _toy_z(setup, model, truth, main, aux, mode, eps)
-    z = z[converged]
-    if z.size == 0:
-        return PointResult(math.nan, math.nan, int(n_toys))
-    return PointResult(float(np.mean(z)), float(np.median(z)), int(np.count_nonzero(~converged)))
+    return row_toys(setup, exposure_tonne_year, [eps], [seed], n_toys=n_toys, mode=mode, toy_aux=toy_aux)[0]
 
 
-def _toy_z(setup, model, truth, main, aux, mode, eps):
-    """Z and convergence (n,) of toys: q0 (standard) or t (paper), with warm starts.
+def row_toys(
+    setup: ReachSetup,
+    exposure_tonne_year: float,
+    eps: list[float],
+    seeds: list,
+    *,
+    n_toys: int,
+    mode: str = "standard",
+    toy_aux: str = "resampled",
+) -> list[PointResult]:
+    """:func:`point_toys` for several ε of one sign at one exposure, all toys fitted in one batch.
 
-    The null fits start from the null fit of the Asimov dataset (nuisances already pulled to absorb the
-    signal), the free / alternative fits from the truth; this only saves Newton iterations.
+    The points share the unit-exposure model; each toy carries its point's row scale E·|ε|^p
+    (``fit_batch(row_scale=...)``), so the per-call work of the fits is shared by the whole row. Each point
+    draws its toys from its own seed, so the results equal those of :func:`point_toys` point by point.
     """
+    for value in eps:
+        _check_eps(setup, value)
+    if len({np.sign(value) for value in eps}) != 1:
+        raise InvalidInput("the ε of one row must all have the same sign")
+    model = point_model(setup, 1.0, math.copysign(1.0, eps[0]))  # unit scale, the bounds of this sign
+    truth = _truth(model, eps[0], setup.signed)
+    scales = np.array([exposure_tonne_year * np.abs(value) ** setup.eps_power for value in eps])  # (E, R)
+    mains, auxs = [], []
+    for scale, seed in zip(scales, seeds):
+        point = replace(model, basis=model.basis * scale[:, None])
+        main, aux = generate_toys(point, truth, n_toys, rng=np.random.default_rng(seed), aux=toy_aux)
+        mains.append(main)
+        auxs.append(aux)
+    z, converged = _toy_z(
+        setup, model, truth, (np.concatenate(mains), np.concatenate(auxs)), mode, eps, scales
+    )
+    results = []
+    for j in range(len(eps)):
+        part = slice(j * n_toys, (j + 1) * n_toys)
+        good = z[part][converged[part]]
+        if good.size == 0:
+            results.append(PointResult(math.nan, math.nan, int(n_toys)))
+        else:
+            failed = int(np.count_nonzero(~converged[part]))
+            results.append(PointResult(float(np.mean(good)), float(np.median(good)), failed))
+    return results
+
+
+def _toy_z(setup, model, truth, data, mode, eps, scales):
+    """Z and convergence (n,) of the toys of all points (point j: rows scaled by ``scales[j]``).
+
+    The null fits start from the null fit of each point's Asimov dataset (nuisances already pulled to
+    absorb the signal), the free / alternative fits from the truth; this only saves Newton iterations.
+    """
+    main, aux = data
+    n_points = scales.shape[0]
+    n_toys = main.shape[0] // n_points
+    per_toy = np.repeat(scales, n_toys, axis=0)
     poi = _poi(model)
-    asimov = asimov_data(model, truth)
-    null_init = fit_batch(model, *asimov, fixed={poi: 0.0}).pars[0]
-    null = fit_batch(model, main, aux, fixed={poi: 0.0}, init=null_init)
+    asimov_main = (model.row_factors(truth[None]) * scales) @ model.basis
+    asimov_aux = np.repeat(model.expected_auxdata(truth), n_points, axis=0)
+    null_init = fit_batch(model, asimov_main, asimov_aux, fixed={poi: 0.0}, row_scale=scales).pars
+    null = fit_batch(
+        model, main, aux, fixed={poi: 0.0}, init=np.repeat(null_init, n_toys, axis=0), row_scale=per_toy
+    )
     if mode == "paper":
-        alt = fit_batch(model, main, aux, fixed={poi: truth[model.par_index(poi)]}, init=truth)
+        alt = fit_batch(
+            model, main, aux, fixed={poi: truth[model.par_index(poi)]}, init=truth, row_scale=per_toy
+        )
         return significance(2.0 * (null.nll - alt.nll)), null.converged & alt.converged
-    index, starts = model.par_index(poi), _starts(setup, eps)
+    index, starts = model.par_index(poi), _starts(setup, eps[0])
     sign = np.sign(truth[index])
     z, converged = np.zeros(main.shape[0]), null.converged.copy()
     todo = np.arange(main.shape[0])
     if starts is None:  # monotonic rate: where −log L rises into the signal side at θ = 0, θ̂ = 0 and q0 = 0
-        slope = nll_grad_hess(model, null.pars, main, aux, free=np.array([index]))[1][:, 0]
+        slope = nll_grad_hess(model, null.pars, main, aux, free=np.array([index]), row_scale=per_toy)[1][:, 0]
         todo = np.flatnonzero(sign * slope < 0)
         if todo.size == 0:
             return z, converged
-        free = fit_batch(model, main[todo], aux[todo], init=truth)
+        free = fit_batch(model, main[todo], aux[todo], init=truth, row_scale=per_toy[todo])
     else:
-        free = fit_multistart(model, main, aux, starts={poi: starts}, init=truth)
+        free = fit_multistart(model, main, aux, starts={poi: starts}, init=truth, row_scale=per_toy)
     stat = np.where(
         sign * free.pars[:, index] > 0, np.clip(2.0 * (null.nll[todo] - free.nll), 0.0, None), 0.0
     )
