@@ -138,11 +138,11 @@ def rename_spec(spec: dict, mapping: dict[str, str], label: str = "the workspace
             msg = f"{label}: nothing named {old!r} to rename (parameters: {', '.join(sorted(modifiers))})"
             raise UnknownName(msg)
     for meas in ws["measurements"]:  # a renamed POI: its measurement is renamed too, so it stays apart
-        new = groups["modifiers"].get(meas["config"].get("poi"))
-        if new and meas["name"] not in groups["measurements"]:
-            groups["measurements"][meas["name"]] = f"{meas['name']}_{new}"
+        new_poi = groups["modifiers"].get(meas["config"].get("poi"))
+        if new_poi and meas["name"] not in groups["measurements"]:
+            groups["measurements"][meas["name"]] = f"{meas['name']}_{new_poi}"
             log.info(
-                "%s: measurement %r renamed %r with its POI", label, meas["name"], f"{meas['name']}_{new}"
+                "%s: measurement %r renamed %r with its POI", label, meas["name"], f"{meas['name']}_{new_poi}"
             )
     try:
         renamed = ws.rename(**groups)
