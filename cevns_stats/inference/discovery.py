@@ -65,6 +65,7 @@ def q0(
     init=None,
     bounds=None,
     starts=None,
+    backend: str = "numpy",
 ) -> DiscoveryResult:
     """One-sided discovery test statistic q0 for each dataset (row of data_main (n, B), data_aux (n, A)).
 
@@ -76,6 +77,8 @@ def q0(
         fixed, init, bounds: as in :func:`fit_batch` (applied to both fits).
         starts: optional POI start values for the free fit (best of several, for non-monotonic rates);
             by default the free fit starts from the background-only fit.
+        backend: "numpy" (default) or "jax" (:mod:`.jax_backend`, optional; default options only:
+            direction +1, null value 0, no fixed/init/bounds/starts; its fits' nll omit constant terms).
 
     Returns:
         DiscoveryResult (q0, z, poi_hat, converged, free, null).
@@ -89,6 +92,11 @@ def q0(
         2.8
     """
     name, index, lower, upper = _poi_range(model, poi, direction, null_value, bounds)
+    if backend == "jax":
+        return _q0_jax(model, data_main, data_aux, name, (direction, null_value, fixed, init, bounds, starts))
+    if backend != "numpy":
+        msg = f"backend must be 'numpy' or 'jax', got {backend!r}"
+        raise InvalidInput(msg)
     null = fit_batch(
         model, data_main, data_aux, fixed={**(fixed or {}), name: null_value}, init=init, bounds=bounds
     )
@@ -175,6 +183,21 @@ def generate_toys(
 
 
 # ---------------------------------------------------------------------- helpers
+def _q0_jax(model, data_main, data_aux, name, options) -> DiscoveryResult:
+    """q0 with the optional jax backend (default options only)."""
+    direction, null_value, *rest = options
+    if direction != 1 or null_value != 0.0 or any(value is not None for value in rest):
+        msg = "the jax backend computes q0 with the default options only (direction +1, null value 0)"
+        raise InvalidInput(msg)
+    from cevns_stats.inference import jax_backend  # optional dependency, imported on demand
+
+    res = jax_backend.q0(model, data_main, data_aux, poi=name)
+    n_iter = np.zeros(res.q0.size, dtype=int)
+    free = FitResult(res.pars_free, res.nll_free, res.converged, n_iter)
+    null = FitResult(res.pars_null, res.nll_null, res.converged, n_iter)
+    return DiscoveryResult(res.q0, significance(res.q0), res.poi_hat, res.converged, free, null)
+
+
 def _poi_range(model, poi, direction, null_value, bounds):
     """POI name, index and the free-fit range on the physical side of null_value."""
     name = poi or model.poi_name
