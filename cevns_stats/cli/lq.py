@@ -40,26 +40,28 @@ def _summary(limit: LQLimit) -> str:
 
 
 def _figure(limit: LQLimit):
-    from cevns_stats.plots.lq import BoundCurve, plot_lq_limits
+    from cevns_stats.plots.lq import EXPERIMENT_LABELS, BoundCurve, plot_lq_limits
 
     kind = "observed" if limit.experiment == "lz-ws2022" else "expected"
-    label = (
-        f"{limit.experiment} {limit.exposure_tonne_year:.4g} t·yr, {kind} 90% CL ({limit.normalisation} 8B)"
-    )
-    curves = [BoundCurve(limit.masses_GeV, limit.lambda_bound, label)]
+    name = EXPERIMENT_LABELS.get(limit.experiment, limit.experiment)
+    rate = {"direct": "our ⁸B rate", "lz-quoted": "⁸B rescaled to LZ's 0.14 events"}
+    label = f"{name}, {limit.exposure_tonne_year:.4g} t·yr, {kind} 90 % CL ({rate[limit.normalisation]})"
+    curves = [BoundCurve(limit.masses_GeV, limit.lambda_bound, label, "-", limit.experiment)]
     variants = limit.details.get("epsilon_90_by_normalisation", {})
-    for name, eps in variants.items():
-        if name != limit.normalisation:
+    for variant, eps in variants.items():
+        if variant != limit.normalisation:
             curves.append(
                 BoundCurve(
                     limit.masses_GeV,
                     lambda_from_epsilon(limit.masses_GeV, eps),
-                    f"{limit.experiment}, {name} 8B (variant)",
+                    f"{name}, {rate[variant]} (variant)",
                     "--",
+                    limit.experiment,
                 )
             )
+    flavour = {"mu": r"$\nu_\mu$", "tau": r"$\nu_\tau$"}.get(limit.flavour, limit.flavour)
     return plot_lq_limits(
-        curves, flavour=limit.flavour, title=f"minimal S1 leptoquark, flavour {limit.flavour}"
+        curves, flavour=limit.flavour, title=f"minimal S$_1$ leptoquark coupling to {flavour}"
     )
 
 

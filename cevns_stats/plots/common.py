@@ -17,9 +17,53 @@ from matplotlib.figure import Figure
 
 from cevns_stats.plots.formats import IMAGE_FORMATS
 
-__all__ = ["FAMILY_LINESTYLE", "IMAGE_FORMATS", "channel_colour", "new_figure", "save_figure", "style"]
+__all__ = [
+    "CHANNEL_COLOURS",
+    "FAMILY_LINESTYLE",
+    "IMAGE_FORMATS",
+    "channel_colour",
+    "channel_style",
+    "model_description",
+    "model_label",
+    "new_figure",
+    "save_figure",
+    "style",
+]
 
-FAMILY_LINESTYLE = {"solar": "-", "atmospheric": "--", "dsnb": ":", "reactor": "-.", "geo": "-."}
+#: Line style per source family, so that channels of different families never look alike.
+FAMILY_LINESTYLE = {
+    "solar": "-",
+    "atmospheric": "--",
+    "dsnb": ":",
+    "reactor": "-.",
+    "geo": (0, (5, 1, 1, 1, 1, 1)),
+}
+
+#: A fixed colour per channel, the same in every figure. Within a family the colours differ clearly
+#: (ν and ν̄ of one flavour: dark and light of one hue); the channels that overlap in a recoil spectrum
+#: (hep, ⁸B, atmospheric, DSNB) never share a hue.
+CHANNEL_COLOURS = {
+    "pp": "tab:blue",
+    "pep": "tab:cyan",
+    "hep": "tab:orange",
+    "7Be_384": "tab:olive",
+    "7Be_862": "tab:green",
+    "8B": "tab:red",
+    "13N": "tab:purple",
+    "15O": "tab:brown",
+    "17F": "tab:pink",
+    "atm_nue": "#08306b",
+    "atm_nuebar": "#4f9bd9",
+    "atm_numu": "#54278f",
+    "atm_numubar": "#a997d6",
+    "dsnb_nue": "#00692a",
+    "dsnb_nuebar": "#66c2a4",
+    "dsnb_nux": "#525252",
+    "reactor": "#8c6d31",
+    "geo_K40": "#e7ba52",
+    "geo_U238": "#843c39",
+    "geo_Th232": "#d6616b",
+}
 
 
 @contextlib.contextmanager
@@ -35,15 +79,50 @@ def new_figure(
     *,
     figsize: tuple[float, float] = (8.0, 6.0),
     constrained_layout: bool = False,
+    width_ratios: tuple[float, ...] | None = None,
 ):
     """A Figure and its axes (``Figure.subplots``), not registered with pyplot (no global state)."""
     fig = Figure(figsize=figsize, constrained_layout=constrained_layout)
-    return fig, fig.subplots(nrows, ncols)
+    return fig, fig.subplots(nrows, ncols, width_ratios=width_ratios)
 
 
 def channel_colour(index: int) -> tuple[float, float, float, float]:
-    """A stable RGBA colour per channel index (tab20)."""
+    """A stable RGBA colour per index (tab20), for things without a :data:`CHANNEL_COLOURS` entry."""
     return colormaps["tab20"](index % 20)
+
+
+def channel_style(channel, index: int = 0) -> dict:
+    """``color`` and ``linestyle`` of a flux channel (its own colour, its family's line style)."""
+    colour = CHANNEL_COLOURS.get(channel.name) or channel_colour(index)
+    return {"color": colour, "linestyle": FAMILY_LINESTYLE.get(channel.family, "-")}
+
+
+_FLAVOUR_TEX = {"e": r"$\nu_e$", "mu": r"$\nu_\mu$", "tau": r"$\nu_\tau$"}
+
+
+def model_description(name: str, params: dict) -> str:
+    """Words for a model: ``scalar NSI, minimal (ν_μ, d)``, ``S₁ leptoquark (ν_μ, m = 1000 GeV, λ = 1)``."""
+    if name == "lq-s1":
+        parts = [_FLAVOUR_TEX.get(params.get("flavour", ""), params.get("flavour", ""))]
+        if "lq_mass_GeV" in params:
+            parts.append(rf"$m_{{S_1}}$ = {params['lq_mass_GeV']:g} GeV")
+        if "lq_coupling" in params:
+            parts.append(rf"$\lambda$ = {params['lq_coupling']:g}")
+        return "S$_1$ leptoquark (" + ", ".join(p for p in parts if p) + ")"
+    kind, _, scope = name.partition("-")
+    if scope == "universal":
+        detail = "flavour-universal" + (f" ({params['quark']})" if params.get("quark") else "")
+    elif scope == "minimal":
+        flavour = _FLAVOUR_TEX.get(params.get("flavour", ""), params.get("flavour", "?"))
+        detail = f"minimal ({flavour}, {params.get('quark', 'd')})"
+    else:
+        return name
+    return f"{kind} NSI, {detail}"
+
+
+def model_label(model) -> str:
+    """Legend text of an NSI model at its ε: ``scalar NSI, minimal (ν_μ, d), ε = 0.05``."""
+    return f"{model_description(model.name, dict(model.parameters))}, ε = {model.epsilon:.3g}"
 
 
 def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None) -> None:

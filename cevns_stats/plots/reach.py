@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.lines import Line2D
 
-from cevns_stats.plots.common import new_figure, style
+from cevns_stats.plots.common import model_description, new_figure, style
 
-__all__ = ["Z_LEVELS", "as_float_array", "draw_z_map", "plot_reach"]
+__all__ = ["Z_COLOUR_MAX", "Z_LEVELS", "as_float_array", "draw_z_map", "plot_reach"]
 
 if TYPE_CHECKING:
     from matplotlib.typing import LineStyleType
@@ -34,27 +34,45 @@ def as_float_array(values) -> np.ndarray:
     )
 
 
+#: Upper end of the Z colour scale: the useful range is around the 3σ and 5σ contours; larger Z share the
+#: top colour (the colour bar's arrow), so a corner at Z = 40 does not wash out the contours.
+Z_COLOUR_MAX = 7.0
+
+
 def draw_z_map(
     ax,
     exposures,
     eps,
     z,
     *,
-    z_max: float,
-    cmap: str,
+    z_max: float = Z_COLOUR_MAX,
+    cmap="viridis",
     colours=("k", "k"),
     alpha: float = 1.0,
     label: str = "Z",
 ):
-    """Filled Z map (clipped to [0, z_max]) with its 3σ/5σ contours; returns (filled, legend handles).
+    """Filled Z map over [0, z_max] (larger Z in the top colour) with its 3σ/5σ contours.
 
     Args:
         exposures: (n_e,) [t·yr]; eps: (n_eps,) |ε|; z: (n_e, n_eps) significance (NaN allowed).
+        z_max: upper end of the colour scale (the colour bar shows an arrow for larger Z).
+        cmap: colour map name or object.
         colours: line colours of the 3σ and 5σ contours.
+
+    Returns:
+        (filled, handles): the ``contourf`` set and legend handles of the contours that exist in ``z`` (none
+        for a level that ``z`` never crosses).
     """
     grid_x, grid_y = np.meshgrid(exposures, eps, indexing="ij")
     filled = ax.contourf(
-        grid_x, grid_y, np.clip(z, 0.0, z_max), levels=np.linspace(0.0, z_max, 21), cmap=cmap, alpha=alpha
+        grid_x,
+        grid_y,
+        np.clip(z, 0.0, None),
+        levels=np.linspace(0.0, z_max, 15),
+        cmap=cmap,
+        alpha=alpha,
+        extend="max",
+        antialiased=False,
     )
     handles = []
     for (level, linestyle), colour in zip(Z_LEVELS, colours):
@@ -69,7 +87,7 @@ def _z_grid(result: dict) -> tuple[np.ndarray, str]:
     return as_float_array(result[key]), "mean toy Z" if key == "z_mean" else "Asimov Z"
 
 
-def plot_reach(result: dict, ax=None, *, z_max: float = 10.0, title: str | None = None):
+def plot_reach(result: dict, ax=None, *, z_max: float = Z_COLOUR_MAX, title: str | None = None):
     """Draw a reach grid (``ReachResult.to_json()``) on ``ax`` (a new figure if None); returns the axes.
 
     Args:
@@ -91,19 +109,24 @@ def plot_reach(result: dict, ax=None, *, z_max: float = 10.0, title: str | None 
             colours=("orange", "red"),
             label=label,
         )
-        ax.figure.colorbar(filled, ax=ax, label=label)
-        ax.set(xscale="log", yscale="log", xlabel="exposure [t·yr]")
-        sign = "" if result.get("settings", {}).get("eps_sign", 1) > 0 else " (ε < 0)"
-        ax.set_ylabel(f"|ε|{sign}")
-        if handles:
-            ax.legend(handles=handles, loc="upper right", frameon=True)
+        ax.figure.colorbar(filled, ax=ax, label=f"{label} (discovery significance)")
+        ax.set(xscale="log", yscale="log", xlabel="Exposure [t·yr]")
+        sign = "" if result.get("settings", {}).get("eps_sign", 1) > 0 else ", ε < 0"
+        ax.set_ylabel(f"|ε| (NSI coupling{sign})")
+        if handles:  # lower left: Z ≈ 0 there (small exposure and coupling), no contour to hide
+            ax.legend(handles=handles, loc="lower left", frameon=True, framealpha=0.9)
         ax.set_title(title if title is not None else _default_title(result.get("settings", {})))
     return ax
 
 
 def _default_title(settings: dict) -> str:
-    model = settings.get("model", {}).get("model", "")
-    return f"{settings.get('preset', '')}  {model}  E_th = {settings.get('threshold_keV', '?')} keV"
+    model = dict(settings.get("model", {}))
+    name = model.pop("model", "")
+    threshold = settings.get("threshold_keV")
+    parts = [settings.get("preset", ""), model_description(name, model) if name else ""]
+    if threshold is not None:
+        parts.append(rf"$E_\mathrm{{th}}$ = {threshold:g} keV")
+    return ", ".join(p for p in parts if p)
 
 
 def __dir__() -> list[str]:

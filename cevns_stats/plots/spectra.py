@@ -7,14 +7,15 @@ rates. :func:`cevns_stats.plots.common.save_figure` writes it.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 
-from cevns_stats.plots.common import FAMILY_LINESTYLE, channel_colour, new_figure, style
+from cevns_stats.plots.common import channel_style, model_label, new_figure, style
 
 __all__ = ["plot_efficiency", "plot_fluxes", "plot_recoil_spectra"]
 
 
 def plot_recoil_spectra(energy_keV, components, channels, *, target_name: str, model=None):
-    """True recoil spectra dR/dE_R per channel (the paper's Fig. 3): SM solid, SM+NSI dotted.
+    """True recoil spectra dR/dE_R per channel (the paper's Fig. 3): SM solid, SM + NSI dashed, same colour.
 
     Args:
         energy_keV: (n_E,) recoil energies [keV].
@@ -29,62 +30,67 @@ def plot_recoil_spectra(energy_keV, components, channels, *, target_name: str, m
         return _draw_recoil_spectra(energy, comps, channels, target_name, model)
 
 
+def _visible(sm: np.ndarray, floor: float) -> bool:
+    return bool(np.any(sm > floor))
+
+
 def _draw_recoil_spectra(energy, comps, channels, target_name, model):
-    fig, ax = new_figure(figsize=(8, 6))
+    fig, ax = new_figure(figsize=(10, 6))
+    total = comps[0].sum(axis=0)
+    floor = max(total.max() * 1e-10, 1e-12)
+    eps = model.epsilon if model is not None else 0.0
+    hidden = []
     for i, ch in enumerate(channels):
         sm = comps[0, i]
-        if not np.any(sm > 0):
+        if not _visible(sm, floor):
+            hidden.append(ch.label)
             continue
-        ax.plot(energy, sm, color=channel_colour(i), ls=FAMILY_LINESTYLE.get(ch.family, "-"), label=ch.name)
+        colour = channel_style(ch, i)["color"]
+        ax.plot(energy, sm, color=colour, lw=1.5, label=ch.label)
         if model is not None:
-            eps = model.epsilon
-            ax.plot(
-                energy,
-                np.clip(sm + eps * comps[1, i] + eps**2 * comps[2, i], 0, None),
-                color=channel_colour(i),
-                ls=(0, (1, 1)),
-                lw=1.2,
-            )
-    total = comps[0].sum(axis=0)
-    ax.plot(energy, total, color="k", lw=2, label="total SM")
+            nsi = np.clip(sm + eps * comps[1, i] + eps**2 * comps[2, i], 0, None)
+            ax.plot(energy, nsi, color=colour, ls="--", lw=1.2)
+    ax.plot(energy, total, color="k", lw=2.5, label="total, SM")
     if model is not None:
-        eps = model.epsilon
-        ax.plot(
-            energy,
-            total + eps * comps[1].sum(0) + eps**2 * comps[2].sum(0),
-            color="k",
-            lw=2,
-            ls="--",
-            label=f"total {model.name} (ε = {eps:.3g})",
-        )
+        with_nsi = total + eps * comps[1].sum(0) + eps**2 * comps[2].sum(0)
+        ax.plot(energy, with_nsi, color="k", lw=2.5, ls="--", label=f"total, {model_label(model)}")
+        ax.plot([], [], color="grey", ls="--", lw=1.2, label="dashed: each channel with NSI")
+    if hidden:  # said in the legend, where it hides no curve
+        names = ", ".join(dict.fromkeys(label.split(" ")[0] for label in hidden))
+        ax.plot([], [], ls="none", label=f"no recoils above {energy[0]:g} keV:\n{names}")
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel="Nuclear recoil energy $E_R$ [keV]",
-        ylabel="$dR/dE_R$ [events / (t yr keV)]",
-        title=f"CEvNS in {target_name}",
-        ylim=(max(total.max() * 1e-12, 1e-12), total.max() * 5),
+        xlabel=r"Nuclear recoil energy $E_R$ [keV]",
+        ylabel=r"$dR/dE_R$ [t$^{-1}$ yr$^{-1}$ keV$^{-1}$]",
+        title=f"CEvNS recoil spectra in {target_name} (true energy, before efficiency)",
+        ylim=(floor, total.max() * 5),
+        xlim=(energy[0], energy[-1]),
     )
-    ax.legend(ncol=2, fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
     return fig
 
 
 def plot_fluxes(channels):
-    """Neutrino fluxes dΦ/dE_ν with ±1σ bands; lines as vertical bars of height Φ (the paper's Fig. 2)."""
+    """Neutrino fluxes dΦ/dE_ν with ±1σ bands; lines as vertical bars of height Φ (the paper's Fig. 2).
+
+    Colour per channel, line style per family (solar solid, atmospheric dashed, DSNB dotted, reactor
+    dash-dotted, geo dash-dot-dotted); the legend sits beside the axes, grouped by family.
+    """
     with style():
         return _draw_fluxes(channels)
 
 
 def _draw_fluxes(channels):
-    fig, ax = new_figure(figsize=(8, 6))
+    fig, ax = new_figure(figsize=(10, 6))
     for i, ch in enumerate(channels):
-        colour = channel_colour(i)
+        line_style = channel_style(ch, i)
+        colour = line_style["color"]
         if ch.is_line:
             for energy, branching in ch.lines:
                 flux = ch.total_flux_cm2_s * branching
-                ax.vlines(
-                    energy, flux * (1 - ch.uncertainty) * 1e-30, flux, color=colour, lw=2, label=ch.name
-                )
+                ax.vlines(energy, 1e-30, flux, color=colour, lw=2, label=f"{ch.label} (line)")
                 ax.fill_between(
                     [energy * 0.98, energy * 1.02],
                     flux * (1 - ch.uncertainty),
@@ -95,20 +101,21 @@ def _draw_fluxes(channels):
             continue
         energy = np.geomspace(max(ch.energy_min_MeV, 1e-3), ch.energy_max_MeV, 400)
         spec = ch.spectrum_cm2_s_MeV(energy)
-        ax.plot(energy, spec, color=colour, ls=FAMILY_LINESTYLE.get(ch.family, "-"), label=ch.name)
+        ax.plot(energy, spec, lw=1.6, label=ch.label, **line_style)
         ax.fill_between(
-            energy, spec * (1 - ch.uncertainty), spec * (1 + ch.uncertainty), color=colour, alpha=0.25
+            energy, spec * (1 - ch.uncertainty), spec * (1 + ch.uncertainty), color=colour, alpha=0.2, lw=0
         )
     ax.set(
         xscale="log",
         yscale="log",
         xlabel=r"Neutrino energy $E_\nu$ [MeV]",
-        ylabel=r"$d\Phi/dE_\nu$ [cm$^{-2}$ s$^{-1}$ MeV$^{-1}$] (lines: cm$^{-2}$ s$^{-1}$)",
+        ylabel=r"$d\Phi/dE_\nu$ [cm$^{-2}$ s$^{-1}$ MeV$^{-1}$]; lines: $\Phi$ [cm$^{-2}$ s$^{-1}$]",
         xlim=(0.1, 1000.0),
         ylim=(1e-4, 1e13),
-        title="Neutrino fluxes with ±1σ bands",
+        title=r"Neutrino fluxes at the detector with $\pm 1\sigma$ bands",
     )
-    ax.legend(ncol=3, fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
     return fig
 
 
@@ -128,13 +135,14 @@ def plot_efficiency(energy_keV, tanh_curves, lz_curve, reference_table=None):
 def _draw_efficiency(energy, tanh_curves, lz_curve, reference_table):
     fig, ax = new_figure(figsize=(8, 6))
     for i, (threshold, curve) in enumerate(tanh_curves.items()):
-        ax.plot(energy, curve, color=channel_colour(2 * i), label=f"tanh, $E_{{th}}$ = {threshold:g} keV")
+        colour = colormaps["viridis"](i / max(len(tanh_curves) - 1, 1) * 0.9)
+        ax.plot(energy, curve, color=colour, label=rf"tanh, $E_\mathrm{{th}}$ = {threshold:g} keV")
     ax.plot(energy, lz_curve, color="k", lw=2, label="LZ WS2022 (our parametrisation)")
     if reference_table is not None:
         ax.plot(reference_table[:, 0], reference_table[:, 1], "ko", ms=3, label="LZ WS2022 table")
     ax.set(
-        xlabel="Nuclear recoil energy $E_R$ [keV]",
-        ylabel="Efficiency",
+        xlabel=r"Nuclear recoil energy $E_R$ [keV]",
+        ylabel="Nuclear-recoil detection efficiency",
         xlim=(0, 40),
         ylim=(0, 1.05),
         title="Nuclear-recoil efficiency",
