@@ -90,7 +90,9 @@ def sm_cross_section(recoil_keV, neutrino_MeV, A: float, Z: float, helm=helm_lew
     return G_F**2 * m * qw**2 / (4.0 * np.pi) * kin * f2 * _CM2_PER_KEV
 
 
-def scalar_cross_section(recoil_keV, neutrino_MeV, A: float, charge: float, kappa: float, helm=helm_lewin_smith):
+def scalar_cross_section(
+    recoil_keV, neutrino_MeV, A: float, charge: float, kappa: float, helm=helm_lewin_smith
+):
     """Cerdeño et al. 2016 with L = κ G_F ε (ν̄ν)(q̄q): κ² G_F² Q_s² m_N² E_R/(4π E_ν²) F² [cm²/keV].
 
     Zero above the kinematic endpoint E_R^max = 2E_ν²/(m_N + 2E_ν).
@@ -100,7 +102,10 @@ def scalar_cross_section(recoil_keV, neutrino_MeV, A: float, charge: float, kapp
     ev = np.asarray(neutrino_MeV, dtype=float) * 1e-3
     allowed = er <= 2.0 * ev**2 / (m + 2.0 * ev)
     f2 = helm(q_fm(recoil_keV, A), A) ** 2
-    return np.where(allowed, kappa**2 * G_F**2 * charge**2 * m**2 * er / (4.0 * np.pi * ev**2) * f2, 0.0) * _CM2_PER_KEV
+    return (
+        np.where(allowed, kappa**2 * G_F**2 * charge**2 * m**2 * er / (4.0 * np.pi * ev**2) * f2, 0.0)
+        * _CM2_PER_KEV
+    )
 
 
 def per_tonne_year(cross_section_cm2_keV, flux_cm2_s, A: float):

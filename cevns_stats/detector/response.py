@@ -40,9 +40,13 @@ log = logging.getLogger(__name__)
 #: Fraction of the expected SM events *of every selected flux channel* the default window keeps
 #: (PHYSICS.md §9; per channel, not of their sum).
 COVERAGE = 0.999
+#: The scalar-kernel spectrum (∝ E_R, harder than the SM) must keep 99.95 % below the window top, so
+#: that a scalar-NSI signal loses < 0.1 % per channel above it, its tail beyond the cap included.
+_SCALAR_COVERAGE = 0.9995
 #: The window never extends beyond this zero of the Helm form factor (of the lightest isotope): past
-#: the second zero the rate is in the third lobe, where F² < 1e-4 (PHYSICS.md §9).
-_FORM_FACTOR_CAP_ZERO = 2
+#: the third zero the rate is in the fourth lobe, where F² < 1e-5 of its value at q = 0 (PHYSICS.md §9);
+#: the second zero would cut 0.2–0.7 % of the scalar-NSI signal of the atmospheric channels (Xe, Pb).
+_FORM_FACTOR_CAP_ZERO = 3
 #: Fraction of the expected signal beyond an efficiency table's last point above which we warn.
 _BEYOND_TABLE_WARNING = 0.01
 _N_FINE = 800
@@ -116,7 +120,7 @@ def max_recoil_keV(detector: Detector, channels) -> float:
 
 
 def form_factor_cap_keV(detector: Detector) -> float:
-    """Recoil energy [keV] where the form factor kills the rate: its second zero in the lightest isotope."""
+    """Recoil energy [keV] where the form factor kills the rate: its third zero in the lightest isotope."""
     lightest = min(detector.target.isotopes, key=lambda i: i.A)
     return helm_zero_recoil_keV(lightest, _FORM_FACTOR_CAP_ZERO)
 
@@ -134,7 +138,7 @@ def channel_coverage_keV(
 
     Counted from the window floor with the detector's efficiency and smearing, up to the form-factor
     cap (:func:`form_factor_cap_keV`) or the channel's recoil endpoint. Channels with no events above
-    the floor are left out. The scalar-kernel spectrum (harder by a factor E_R) is covered too, so a
+    the floor are left out. The scalar-kernel spectrum (harder by a factor E_R) is covered to 99.95 %, so a
     scalar-NSI signal loses < 0.1 % per channel above the window.
 
     Returns:
@@ -152,16 +156,16 @@ def channel_coverage_keV(
     mass_numbers = np.array([iso.A for iso in detector.target.isotopes], dtype=float)
     scalar = np.einsum("i,cfie->ce", mass_numbers**2, unit.scalar)  # Q_S ∝ A: shape of any scalar model
     out = {}
-    for index, channel in enumerate(channels):
+    for row, channel in enumerate(channels):
         edges = []
-        for rate in (sm[index], scalar[index]):
+        for rate, coverage in ((sm[row], COVERAGE), (scalar[row], _SCALAR_COVERAGE)):
             counts = matrix @ rate
             total = counts.sum()
             if not total > 0:
                 continue
             kept = np.cumsum(counts) / total
-            index = min(int(np.searchsorted(kept, COVERAGE)), fine.size - 2)
-            edges.append(float(fine[index + 1]))
+            at = min(int(np.searchsorted(kept, coverage)), fine.size - 2)
+            edges.append(float(fine[at + 1]))
         if edges:
             out[channel.name] = float(max(edges))
     return out
@@ -179,7 +183,7 @@ def default_edges(detector: Detector, channels, *, mixing: MixingParameters | No
     The window runs from the floor (``detector.window_low_keV``: the hard threshold, or 0.5 keV) to
     the explicit ``detector.window_keV`` top, or by default to where **every** selected channel with
     events above the floor keeps ≥ 99.9 % of its events (:func:`channel_coverage_keV`), capped at the
-    form factor's second zero and rounded up to two significant digits. Adding a channel can only
+    form factor's third zero and rounded up to two significant digits. Adding a channel can only
     widen the window; a channel's own count then grows by < 0.1 % (its tail beyond its 99.9 % point).
     ``detector.n_bins`` log bins, or ``BINS_PER_DECADE`` per decade.
 
