@@ -31,9 +31,18 @@ def _json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def committed_scalar_spec(folder: str = "darwin_scalar-universal") -> dict:
+    """The committed DARWIN scalar likelihood at ε = 0.01 (μ = 1): ``workspace.json`` (ε_ref = 0.01) in the
+    old layout, BkgOnly + the ``eps_0p01`` patch in the new one (the same model; μ bounds [0, 10])."""
+    here = WORKSPACES / folder
+    if (here / "workspace.json").exists():
+        return _json(here / "workspace.json")
+    return apply_patch(_json(here / "BkgOnly.json"), _json(here / "patchset.json"), "eps_0p01")
+
+
 @pytest.fixture(scope="module")
 def scalar_model() -> CompiledModel:
-    return CompiledModel.from_workspace(_json(WORKSPACES / "darwin_scalar-universal" / "workspace.json"))
+    return CompiledModel.from_workspace(committed_scalar_spec())
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +126,7 @@ def _small_scalar(scalar_model_spec: dict) -> dict:
 
 def test_upper_limits_equal_pyhf_fast():
     cl = 0.90
-    spec = _small_scalar(_json(WORKSPACES / "darwin_scalar-universal" / "workspace.json"))
+    spec = _small_scalar(committed_scalar_spec())
     model = CompiledModel.from_workspace(spec)
     ours = upper_limit_asymptotic(model, model.observed_main, model.observed_aux, cl=cl)
     reference = pyhf_upper_limit(model, cl=cl)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,14 @@ from test_workspace import make_templates
 
 from cevns_stats.errors import WorkspaceError
 from cevns_stats.likelihood.patches import apply_patch
-from cevns_stats.likelihood.publish import HEPDATA_PLACEHOLDER, build_patchset, readme_text, write_publication
+from cevns_stats.likelihood.publish import (
+    HEPDATA_PLACEHOLDER,
+    POI_BOUNDS,
+    POI_INIT,
+    build_patchset,
+    readme_text,
+    write_publication,
+)
 from cevns_stats.physics.interactions import leptoquark_epsilon
 
 PYHF = str(Path(sys.executable).with_name("pyhf"))
@@ -60,11 +68,36 @@ def test_patched_workspace_is_the_model_at_the_grid_point(published, index):
     np.testing.assert_allclose(
         _rate_at(spec, mu=0.0), np.concatenate([by_name[c].values["SM"].sum(0) for c in order])
     )
-    mu_max = bkg_only["measurements"][0]["config"]["parameters"][0]["bounds"][0][1]
+    poi = bkg_only["measurements"][0]["config"]["parameters"][0]
+    assert poi == {"name": "mu", "inits": [POI_INIT], "bounds": [list(POI_BOUNDS)]}  # one convention
+    mu_max = patchset["patches"][index]["metadata"].get("mu_max", POI_BOUNDS[1])
     assert mu_max >= 1.0
-    for ts in sets:  # every flux channel's rate stays ≥ 0 up to μ_max (so pyhf fits see no negative rate)
+    for ts in sets:  # every rate stays ≥ 0 up to μ_max, and μ_max is where the first one reaches 0
         nsi = eps * ts.values["LIN"] + eps**2 * ts.values["QUAD"]
-        assert np.all(ts.values["SM"] + mu_max * nsi >= -1e-12)
+        assert np.all(ts.values["SM"] + mu_max * nsi >= -1e-9 * ts.values["SM"].max())
+    if "mu_max" in patchset["patches"][index]["metadata"]:
+        assert min(np.min(ts.values["SM"] + 1.001 * mu_max * _nsi(ts, eps)) for ts in sets) < 0
+
+
+def _nsi(ts, eps):
+    return eps * ts.values["LIN"] + eps**2 * ts.values["QUAD"]
+
+
+def test_any_two_publications_combine_with_pyhf(published):
+    """Same POI convention everywhere: pyhf's own outer join of two BkgOnly files (different grids, targets)."""
+    _, bkg_only, _ = published
+    other, _ = build_patchset(make_templates("lead", 0.5, seed=5), [0.3, 0.7], kind="eps")
+    combined = pyhf.Workspace.combine(pyhf.Workspace(bkg_only), pyhf.Workspace(other), join="outer")
+    assert [p["name"] for p in combined["measurements"][0]["config"]["parameters"]].count("mu") == 1
+
+
+def test_publication_files_are_0644_and_folder_0755(published, tmp_path):
+    _, bkg_only, patchset = published
+    out = write_publication(tmp_path / "pub", bkg_only, patchset, readme_text(bkg_only, patchset))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o777 & ~mask)
+    assert {oct(p.stat().st_mode & 0o777) for p in out.iterdir()} == {oct(0o666 & ~mask)}
 
 
 def test_lq_grid_uses_the_leptoquark_epsilon():

@@ -31,6 +31,7 @@ __all__ = ["MIGRAD_TOLERANCE", "FitSummary", "Pull", "fit_model", "fit_workspace
 log = logging.getLogger(__name__)
 
 _N_EXTRA_STARTS = 3
+DEEPER = 1e-4  # −log L difference that counts as a different (deeper) minimum
 MIGRAD_TOLERANCE = (
     1e-4  # EDM goal 0.002 · tol · errordef = 1e-7 in −log L (pyhf's and cabinetry's default: 0.1)
 )
@@ -191,13 +192,17 @@ def fit_model(
     fits = [_migrad(nll, starts[n], labels, bounds, fixed) for n in names]
     values = [f.fval if f.valid else np.inf for f in fits]
     k = int(np.argmin(values)) if np.isfinite(min(values)) else 0
+    if values[k] > values[0] - DEEPER:  # the same minimum: keep the default start's fit (as cabinetry)
+        k = 0
     best, notes = fits[k], []
-    if k and values[0] - best.fval > 1e-4:
+    if k:
         notes.append(
             f"the fit started from {names[k]} reached a deeper minimum (-log L {best.fval:.6g}) than the "
             f"fit from the default start ({values[0]:.6g})"
         )
         log.info("%s", notes[-1])
+    if k:  # a fresh MIGRAD from the deepest minimum, so HESSE does not depend on which start won
+        best = _migrad(nll, np.asarray(best.values, dtype=float), labels, bounds, fixed)
     best.hesse()
     errors = np.where(fixed, 0.0, np.asarray(best.errors, dtype=float))
     corr = np.asarray(best.covariance.correlation(), dtype=float)

@@ -90,6 +90,8 @@ TEMPLATE_SPECS = (
 #: (m_S1 [GeV], λ) grid of the LZ leptoquark publications, and the ε grid of the vector-minimal ones.
 LQ_GRID = tuple((m, lam) for m in (500.0, 1000.0, 2000.0, 5000.0) for lam in (0.5, 1.0, 2.0, 3.0, 4.0, 6.0))
 EPS_GRID = (-0.5, -0.2, -0.1, -0.05, -0.02, -0.01, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+#: ε grid of the scalar publications, common to every detector (only ε² enters: ε > 0), no ε_ref.
+SCALAR_EPS_GRID = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1)
 WORKSPACE_SPECS = (
     WorkspaceSpec("lz-ws2022_lq-s1_mu", "lz-ws2022", "lq-s1", (("flavour", "mu"),), "lq", LQ_GRID),
     WorkspaceSpec("lz-ws2022_lq-s1_tau", "lz-ws2022", "lq-s1", (("flavour", "tau"),), "lq", LQ_GRID),
@@ -97,7 +99,7 @@ WORKSPACE_SPECS = (
         WorkspaceSpec(f"{preset}_{model}", preset, model, options, kind, grid)
         for preset in ("darwin", "argo", "lead-future")
         for model, options, kind, grid in (
-            ("scalar-universal", (), None, ()),
+            ("scalar-universal", (), "eps", SCALAR_EPS_GRID),
             ("vector-minimal", _MINIMAL_MU_D, "eps", EPS_GRID),
         )
     ),

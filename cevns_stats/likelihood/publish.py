@@ -6,9 +6,12 @@ only by the patches — as for ATLAS likelihoods, BkgOnly alone is a valid works
 only with a patch (``pyhf cls BkgOnly.json --patch …``) or with ``poi_name=None``. Each patch adds, per
 detector and flux channel k, a sample ``NSI_k`` = ε·LIN_k + ε²·QUAD_k (the NSI-induced change, negative where
 the interference is destructive) carrying the normfactor ``mu`` and the flux nuisance of k (patches touch only
-``/channels``: ``pyhf cls --patch`` applies them to the model spec, which has no measurements). The bounds of
-``mu`` in BkgOnly are [0, μ_max], μ_max ≤ 10 the largest value keeping every SM_k + μ·NSI_k ≥ 0 at every grid
-point (so pyhf fits never meet a negative rate; μ_max ≥ 1). μ = 1 is the model at the grid point, μ = 0 the SM.
+``/channels``: ``pyhf cls --patch`` applies them to the model spec, which has no measurements). One POI
+convention for every publication (all detectors, models, grids; scalar models too, over a common ε grid, no
+ε_ref), so that ``pyhf combine A B --join outer`` works on any two BkgOnly files: ``mu`` has init 1 and
+bounds [0, 10] (:data:`POI_INIT`, :data:`POI_BOUNDS`, pyhf's normfactor default). Where destructive
+interference makes SM_k + μ·NSI_k negative below μ = 10, the patch records that μ in its metadata
+(``mu_max``): fits and limits beyond it are not physical. μ = 1 is the model at the grid point, μ = 0 the SM.
 Patch names are sign-safe (``eps_m0p05``, ``m_1000_lambda_0p5``). For ``lq-s1`` templates (per unit ε)
 ε = −λ²/(4√2 G_F m²).
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +50,8 @@ __all__ = [
     "HEPDATA_PLACEHOLDER",
     "KINDS",
     "MEASUREMENT",
+    "POI_BOUNDS",
+    "POI_INIT",
     "build_patchset",
     "patch_name",
     "readme_text",
@@ -56,8 +63,11 @@ __all__ = [
 KINDS = ("eps", "lq")
 MEASUREMENT = "cevns_nsi_patch"
 HEPDATA_PLACEHOLDER = "ins0000000"
-MU_MAX = 10.0  # pyhf's default normfactor upper bound
+POI_INIT = 1.0  # mu = 1: the model at the grid point
+POI_BOUNDS = (0.0, 10.0)  # the same for every publication (pyhf's default normfactor bounds)
 _LABELS = {"eps": ["eps"], "lq": ["m_S1_GeV", "lambda"]}
+
+log = logging.getLogger(__name__)
 
 
 def patch_name(kind: str, values) -> str:
@@ -112,22 +122,27 @@ def _nsi(ts, eps: float) -> np.ndarray:
     return eps * ts.values["LIN"] + eps**2 * ts.values["QUAD"]
 
 
-def _mu_max(items, eps_values) -> float:
-    """Largest μ ≤ MU_MAX with SM_k + μ·NSI_k ≥ 0 in every detector, flux channel k, bin and grid point.
+def _mu_max(items, eps: float) -> float | None:
+    """Largest μ with SM_k + μ·NSI_k ≥ 0 in every detector, flux channel k and bin at one grid point.
 
-    At least 1 (SM + NSI is the physical rate ≥ 0, up to rounding), so μ = 1 is always testable.
+    None when no rate can turn negative (no destructive interference); ≥ 1 (SM + NSI is a rate ≥ 0).
     """
-    mu_max = MU_MAX
+    mu_max = math.inf
     for ts in items:
-        for eps in eps_values:
-            nsi = _nsi(ts, eps)
-            negative = nsi < 0
-            if negative.any():
-                mu_max = min(mu_max, float(np.min(ts.values["SM"][negative] / -nsi[negative])))
+        nsi = _nsi(ts, eps)
+        negative = nsi < 0
+        if negative.any():
+            mu_max = min(mu_max, float(np.min(ts.values["SM"][negative] / -nsi[negative])))
+    if not math.isfinite(mu_max):
+        return None
+    if mu_max < POI_BOUNDS[1]:
+        log.debug(
+            "eps = %g: rates turn negative above mu = %g (< the POI bound %g)", eps, mu_max, POI_BOUNDS[1]
+        )
     return max(1.0, mu_max)
 
 
-def _bkg_only(items, names, flux_modifier: str, mu_max: float) -> dict:
+def _bkg_only(items, names, flux_modifier: str) -> dict:
     channels = [
         {
             "name": n,
@@ -141,7 +156,7 @@ def _bkg_only(items, names, flux_modifier: str, mu_max: float) -> dict:
         for n, ts in zip(names, items)
     ]
     params = [
-        {"name": "mu", "inits": [1.0], "bounds": [[0.0, mu_max]]},
+        {"name": "mu", "inits": [POI_INIT], "bounds": [list(POI_BOUNDS)]},
         *flux_parameter_configs(items, flux_modifier),
     ]
     return {
@@ -167,7 +182,11 @@ def _patch(items, kind: str, point: tuple, flux_modifier: str) -> dict:
         for c, ts in enumerate(items)
         for i, k in enumerate(ts.channels)
     ]
-    return {"metadata": {"name": patch_name(kind, point), "values": list(point), "eps": eps}, "patch": ops}
+    metadata = {"name": patch_name(kind, point), "values": list(point), "eps": eps}
+    mu_max = _mu_max(items, eps)
+    if mu_max is not None and mu_max < POI_BOUNDS[1]:
+        metadata["mu_max"] = mu_max
+    return {"metadata": metadata, "patch": ops}
 
 
 def _description(items, kind: str) -> str:
@@ -203,8 +222,7 @@ def build_patchset(
     _check_model(items, kind)
     for ts in items:
         check_uncertainties(ts, flux_modifier)
-    mu_max = _mu_max(items, [_eps_of(kind, p) for p in points])
-    bkg_only = _bkg_only(items, channel_names(items, channel_name), flux_modifier, mu_max)
+    bkg_only = _bkg_only(items, channel_names(items, channel_name), flux_modifier)
     patchset = {
         "version": "1.0.0",
         "metadata": {
@@ -269,6 +287,11 @@ def readme_text(
             "(mu = 1: the grid point, mu = 0: the SM)."
         ),
         "- BkgOnly.json builds a pyhf model only together with a patch (the POI `mu` lives in the patches).",
+        (
+            f"- `mu` has init {POI_INIT:g} and bounds {list(POI_BOUNDS)} in every cevns-stats publication, so "
+            "`pyhf combine A B --join outer` works on any two of them; a patch whose rates turn negative "
+            "below the upper bound records that mu as `mu_max` in its metadata."
+        ),
         f"- sha256 of BkgOnly.json (pyhf.utils.digest): `{patchset['metadata']['digests']['sha256']}`.",
         (
             f"- `references.hepdata` is the placeholder `{HEPDATA_PLACEHOLDER}`: replace it with the HEPData "
@@ -311,17 +334,16 @@ def workspace_readme_text(spec: dict, *, command: str | None = None, settings: d
 def write_files(directory, files: dict) -> Path:
     """Write {file name: str or JSON-ready dict} into ``directory``, all or nothing.
 
-    Files go to a temporary directory beside ``directory`` first; a new ``directory`` is then renamed into
-    place in one step, an existing one receives each file by an atomic rename.
+    Through :func:`cevns_stats.likelihood.files.atomic_directory`: a temporary sibling folder renamed into
+    place (or its files moved into an existing folder), files 0666 and folders 0777 minus the umask.
     """
-    directory = Path(directory)
-    with atomic_directory(directory) as tmp:  # files 0644, folders 0755; nothing left on error or SIGINT
+    with atomic_directory(directory) as tmp:
         for name, content in files.items():
             text = (
                 content if isinstance(content, str) else json.dumps(content, indent=4, sort_keys=True) + "\n"
             )
             (tmp / name).write_text(text)
-    return directory
+    return Path(directory)
 
 
 def write_publication(directory, bkg_only: dict, patchset: dict, readme: str) -> Path:

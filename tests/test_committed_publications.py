@@ -1,4 +1,4 @@
-"""Issue 4 acceptance on the COMMITTED workspaces: pyhf CLI (verify, cls, xml2json) and combine on disk."""
+"""The COMMITTED publications with pyhf's own CLI (patchset verify, cls, xml2json) and combine on disk."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def _json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def committed_scalar_spec(folder: str = "darwin_scalar-universal") -> dict:
+    """The committed DARWIN scalar likelihood at ε = 0.01 (μ = 1): ``workspace.json`` (ε_ref = 0.01) in the
+    old layout, BkgOnly + the ``eps_0p01`` patch in the new one (the same model; μ bounds [0, 10])."""
+    here = WORKSPACES / folder
+    if (here / "workspace.json").exists():
+        return _json(here / "workspace.json")
+    return apply_patch(_json(here / "BkgOnly.json"), _json(here / "patchset.json"), "eps_0p01")
+
+
 def _bash(script: str, cwd: Path) -> str:
     return subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, check=True).stdout
 
@@ -43,7 +52,9 @@ def _pyhf_cli(args: list[str]) -> str:
 
 @pytest.mark.parametrize("folder", PUBLICATIONS)
 def test_pyhf_patchset_verify_passes_on_every_committed_publication(folder):
-    assert len([p for p in PUBLICATIONS if not p.startswith("real-data_")]) == 5  # real-data_*: test_real_data.py
+    assert (
+        len([p for p in PUBLICATIONS if not p.startswith("real-data_")]) == 5
+    )  # real-data_*: test_real_data.py
     here = WORKSPACES / folder
     assert _pyhf_cli(
         ["patchset", "verify", str(here / "BkgOnly.json"), str(here / "patchset.json")]
@@ -107,7 +118,7 @@ def _expected_and_logpdf(spec: dict, values: dict) -> tuple[np.ndarray, float]:
 def test_pyhf_xml2json_of_committed_export_at_random_points(folder, patch, tmp_path):
     here = WORKSPACES / folder
     spec = (
-        _json(here / "workspace.json")
+        committed_scalar_spec(folder)
         if patch is None
         else apply_patch(_json(here / "BkgOnly.json"), _json(here / "patchset.json"), patch)
     )
@@ -204,7 +215,8 @@ def _corrupt(kind: str, spec: dict) -> str:
     ],
 )
 def test_combine_cli_rejects_bad_committed_derivatives_and_writes_nothing(kind, message, tmp_path, ours_cli):
-    good = WORKSPACES / "darwin_scalar-universal" / "workspace.json"
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(committed_scalar_spec()))
     bad = tmp_path / "bad.json"
     bad.write_text(_corrupt(kind, _json(good)))
     out = tmp_path / "out.json"
@@ -217,4 +229,4 @@ def test_combine_cli_rejects_bad_committed_derivatives_and_writes_nothing(kind, 
         result = CliRunner().invoke(ours_cli, args, catch_exceptions=False)
         code, text = result.exit_code, result.output
     assert code == 1 and message in text and len(text.strip().splitlines()) == 1
-    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "good.json"]
