@@ -14,13 +14,17 @@ from cevns_stats.cli import _register, cli
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.projections import reach_setup
+from cevns_stats.inference.discovery import generate_toys
+from cevns_stats.inference.fit import fit_batch
 from cevns_stats.inference.reach import (
     contours,
     crossing,
     eps_reach,
     point_asimov,
+    point_model,
     point_toys,
     reach_grid,
+    row_toys,
 )
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
@@ -67,6 +71,33 @@ def test_asimov_matches_toy_median_at_large_counts(scalar_setup):
     assert 3.5 < z_asimov < 7.0
     assert toys.z_median == pytest.approx(z_asimov, rel=0.1)
     assert toys.n_failed == 0
+
+
+def test_row_scale_fits_equal_fits_of_the_scaled_models(scalar_setup):
+    # a batch of datasets of differently scaled models (exposure, ε) fitted at once with row_scale
+    points = [(10.0, 0.01), (300.0, 0.003)]
+    models = [point_model(scalar_setup, e, eps) for e, eps in points]
+    data = [generate_toys(m, m.init, 20, seed=k) for k, m in enumerate(models)]
+    separate = [fit_batch(m, *d) for m, d in zip(models, data)]
+    unit = point_model(scalar_setup, 1.0, 1.0)
+    scales = np.array([e * eps**scalar_setup.eps_power for e, eps in points])
+    joint = fit_batch(
+        unit,
+        np.vstack([d[0] for d in data]),
+        np.vstack([d[1] for d in data]),
+        row_scale=np.repeat(scales, 20, axis=0),
+    )
+    np.testing.assert_allclose(joint.nll, np.concatenate([f.nll for f in separate]), rtol=1e-10)
+    np.testing.assert_allclose(joint.pars, np.vstack([f.pars for f in separate]), atol=1e-5)
+
+
+def test_row_of_points_equals_points_one_by_one(vector_setup):
+    seeds = np.random.SeedSequence(3).spawn(2)
+    row = row_toys(vector_setup, 50.0, [-0.02, -0.05], seeds, n_toys=40)
+    for eps, seed, got in zip([-0.02, -0.05], seeds, row):
+        one = point_toys(vector_setup, 50.0, eps, n_toys=40, seed=seed)
+        assert got.n_failed == one.n_failed
+        assert got.z_mean == pytest.approx(one.z_mean, rel=1e-6)
 
 
 def test_paper_mode_and_fixed_aux_run(scalar_setup):
