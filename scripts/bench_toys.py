@@ -135,9 +135,9 @@ def minimal_q0(spec: dict, data_main: np.ndarray, data_aux: np.ndarray, n_iter: 
     diag = np.arange(nflux)
 
     def nll(alpha, mu, rows=slice(None)):
-        phi = code4(alpha, const, 0)[0]
-        rate = phi @ sm + mu[:, None] * (phi @ nsi)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # diverging trial steps
+            phi = code4(alpha, const, 0)[0]
+            rate = phi @ sm + mu[:, None] * (phi @ nsi)
             value = np.sum(rate - data_main[rows] * np.log(rate), axis=1)
             value += 0.5 * np.sum((alpha - data_aux[rows]) ** 2, axis=1)
         return np.where(np.isnan(value), np.inf, value)

@@ -12,6 +12,7 @@ it does not raise −log L), so the remaining error is far smaller (≈ 1e-9 in 
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 import numpy as np
@@ -23,6 +24,8 @@ from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.newton import MAX_HALVINGS, line_search, newton_step
 
 __all__ = ["FitResult", "fit_batch", "fit_multistart", "fit_signed_eps", "nll_grad_hess"]
+
+log = logging.getLogger(__name__)
 
 
 class FitResult(NamedTuple):
@@ -109,7 +112,12 @@ def fit_batch(
         )
         for s in range(0, data_main.shape[0], step)
     ]
-    return FitResult(*(np.concatenate(arrays) for arrays in zip(*parts)))
+    result = FitResult(*(np.concatenate(arrays) for arrays in zip(*parts)))
+    if result.n_failed:
+        log.debug(
+            "%d of %d fits did not converge within %d iterations", result.n_failed, result.nll.size, max_iter
+        )
+    return result
 
 
 def _fit_chunk(model, data_main, data_aux, theta, frozen, bounds, max_iter, tolerance, scale) -> FitResult:

@@ -4,9 +4,13 @@ an LDLᵀ solve vectorised over datasets) and the halving line search (see :mod:
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from cevns_stats.inference.engine import CompiledModel
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BOUND_MARGIN", "MAX_HALVINGS", "PIVOT_FLOOR", "ldl_solve", "line_search", "newton_step"]
 
@@ -38,6 +42,9 @@ def newton_step(
         step, newton = ldl_solve(hess, -grad)
     if not newton.all():
         bad = ~newton
+        log.debug(
+            "Hessian not positive definite for %d of %d datasets: Fisher scoring step", bad.sum(), bad.size
+        )
         step[bad] = ldl_solve(fisher[bad], -grad[bad])[0]
     decrement = -np.sum(grad * step, axis=1)
     step = np.where(
