@@ -5,7 +5,10 @@ Reads the B16-GS98 profile table (Vinyoles et al. 2017, arXiv:1611.09867; the co
 
 * ``log10(n_e / N_A cm^-3)`` with a polynomial in the radius r (units of R_sun) on 0 ≤ r ≤ 0.5;
 * each channel's production density dP/dr with one or two generalised-gamma components
-  ``w r^a exp(-(r/b)^c)`` (two for ¹³N, which also burns in a shell near r ≈ 0.16).
+  ``w r^a exp(-(r/b)^c)`` (two for ¹³N, which also burns in a shell near r ≈ 0.16);
+* n_n/n_e = (1 − X)/(1 + X) (for NSI in propagation), with the hydrogen fraction X = 2 n_e/(N_A ρ) − 1
+  and the density ρ from the zone masses (column 4; zones of width 0.0005 R_sun), as a polynomial on
+  0.02 ≤ r < 0.5 (the innermost zones' masses are too coarsely rounded to give X).
 
 It prints the coefficients as Python literals to paste into ``cevns_stats/oscillation.py``, and the
 largest P_ee difference between the fit and the table (0.1–10 MeV). Usage::
@@ -41,6 +44,23 @@ STARTS = {
     "15O": [(2.0, 0.055, 2.0)],
     "17F": [(2.0, 0.055, 2.0)],
 }
+
+
+NEUTRON_RATIO_DEGREE = 5
+#: IAU 2015 nominal solar radius [cm] and the solar mass [g].
+SOLAR_RADIUS_CM, SOLAR_MASS_G = 6.957e10, 1.98841e33
+
+
+def fit_neutron_ratio(radius, log10_ne, zone_mass):
+    """Polynomial for n_n/n_e on 0.02 ≤ r < 0.5; coefficients highest power first, and the max deviation."""
+    density = (
+        zone_mass * SOLAR_MASS_G / (4.0 * np.pi * (radius * SOLAR_RADIUS_CM) ** 2 * 0.0005 * SOLAR_RADIUS_CM)
+    )
+    hydrogen = 2.0 * 10.0**log10_ne / density - 1.0
+    ratio = (1.0 - hydrogen) / (1.0 + hydrogen)
+    use = (radius >= 0.02) & (radius < 0.4999)
+    coefficients = np.polyfit(radius[use], ratio[use], NEUTRON_RATIO_DEGREE)
+    return coefficients, float(np.max(np.abs(np.polyval(coefficients, radius[use]) - ratio[use])))
 
 
 def fit_density(radius, log10_ne):
@@ -104,6 +124,9 @@ def main(path=TABLE):
         worst = max(worst, pee_difference(table, column, density, coefficients))
     print("}")
     print(f"# largest |P_ee(fit) - P_ee(table)| at 0.1-15 MeV, all channels: {worst:.1e}")
+    ratio, deviation = fit_neutron_ratio(radius, table[:, 2], table[:, 3])
+    print("_NEUTRON_RATIO_POLY = (" + ", ".join(f"{x:.6e}" for x in ratio) + ")")
+    print(f"# largest |n_n/n_e fit - table| on 0.02-0.5 R_sun: {deviation:.3f}")
 
 
 if __name__ == "__main__":

@@ -114,13 +114,21 @@ def per_tonne_year(cross_section_cm2_keV, flux_cm2_s, A: float):
 
 
 def counts_by_quadrature(
-    energy_MeV, flux_cm2_s_MeV, isotopes, low_keV: float, *, high_keV: float = np.inf, n_nu: int = 3000
+    energy_MeV,
+    flux_cm2_s_MeV,
+    isotopes,
+    low_keV: float,
+    *,
+    high_keV: float = np.inf,
+    n_nu: int = 3000,
+    efficiency=None,
 ) -> float:
     """Σ_iso w N_T ∫ dE_ν Φ(E_ν) ∫_{low}^{min(high, E_R^max)} dE_R dσ/dE_R, events / (t · yr).
 
     The flux table is interpolated log-log on ``n_nu`` log-spaced E_ν points (trapezoid); the inner E_R
     integral uses 200 Gauss–Legendre nodes in ln E_R per E_ν (the integrand is smooth between the
-    limits). ``isotopes``: iterable of (A, Z, mass fraction). Step efficiency at ``low_keV``, no smearing.
+    limits). ``isotopes``: iterable of (A, Z, mass fraction). Step efficiency at ``low_keV`` times
+    ``efficiency(E_R)`` if given (true energy), no smearing.
     """
     e_tab = np.asarray(energy_MeV, dtype=float)
     f_tab = np.asarray(flux_cm2_s_MeV, dtype=float)
@@ -138,6 +146,8 @@ def counts_by_quadrature(
         half = 0.5 * (hi - lo)
         er = np.exp(lo + half[:, None] * (x[None, :] + 1.0))  # (n_nu, 200)
         sigma = sm_cross_section(er, ev[:, None], A, Z)
+        if efficiency is not None:
+            sigma = sigma * efficiency(er)
         inner = np.sum(sigma * er * w[None, :], axis=1) * half
         inner = np.where(ok, inner, 0.0)
         total += fraction * nuclei_per_tonne(A) * np.trapezoid(flux * inner, ev) * SECONDS_PER_YEAR

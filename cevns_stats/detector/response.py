@@ -128,7 +128,7 @@ def form_factor_cap_keV(detector: Detector) -> float:
 def _round_up(value: float) -> float:
     """``value`` rounded up to two significant digits (206.3 → 210)."""
     scale = 10.0 ** (np.floor(np.log10(value)) - 1.0)
-    return float(np.ceil(value / scale - 1e-9) * scale)
+    return float(f"{np.ceil(value / scale - 1e-9) * scale:.12g}")  # 6.1, not 6.1000000000000005
 
 
 def channel_coverage_keV(
