@@ -122,3 +122,46 @@ def test_paper_quick_end_to_end(tmp_path):
     assert set(results["reach"]) == {"xenon", "argon", "lead"}
     assert results["lq"]["lz-ws2022"]["mu"][0]["lambda_at_1TeV"] > 0
     assert len(list(tmp_path.glob("*.pdf"))) == 10
+
+
+def test_summary_reads_like_a_person_wrote_it_and_survives_a_json_round_trip(argon_results):
+    from cevns_stats.paper.summary import summary_markdown
+
+    text = summary_markdown(argon_results)
+    assert text == summary_markdown(
+        json.loads(json.dumps(argon_results, sort_keys=True))
+    )  # column order kept
+    assert "True" not in text and "False" not in text and "| yes |" in text
+    assert "e+" not in text and "t yr" not in text  # plain numbers, one unit spelling (t·yr)
+    assert "darwin" not in text.split("## S₁")[1]  # experiment names, not code names
+
+
+def test_interrupt_while_writing_leaves_no_folder(argon_results, tmp_path, monkeypatch):
+    """SIGINT (KeyboardInterrupt) in the writing phase: no output folder, no parent, no temporary."""
+    from pathlib import Path
+
+    from cevns_stats.paper import runner
+
+    calls = []
+
+    def interrupted(fig, path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        Path(path).write_bytes(b"figure")
+
+    monkeypatch.setattr(runner, "save_figure", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(argon_results, tmp_path / "new" / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_is_refused_before_computing(monkeypatch):
+    from cevns_stats.paper import runner
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("computed before checking the destination")
+
+    monkeypatch.setattr(runner, "compute_results", must_not_run)
+    with pytest.raises(InvalidInput, match="/proc/x"):
+        runner.run_paper("/proc/x", TINY, progress=False)
