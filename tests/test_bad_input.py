@@ -201,7 +201,12 @@ CASES = [
     ("discover-nan-sample", ["discover", "nan_sample.json"], ["nan_sample.json", "finite"]),
     ("discover-negative-sample", ["discover", "negative_sample.json"], ["negative_sample.json", "negative"]),
     ("discover-seed-negative", ["discover", "ws.json", "--toys", "10", "--seed", "-1"], ["--seed"]),
-    ("discover-toys-1e9", ["discover", "ws.json", "--toys", "1e9"], ["--toys"]),
+    (
+        "discover-toys-1e10",
+        ["discover", "ws.json", "--toys", "1e10"],
+        ["--toys", "10 000 000 000", "≤ 1 000 000 000"],
+    ),
+    ("discover-toys-fraction", ["discover", "ws.json", "--toys", "2.5"], ["--toys", "whole number"]),
     ("discover-toys-zero", ["discover", "ws.json", "--toys", "0"], ["--toys"]),
     ("discover-seed-without-toys", ["discover", "ws.json", "--seed", "3"], ["--toys"]),
     ("discover-unknown-patch", ["discover", str(BKG_ONLY), "--patch", "nope"], ["nope"]),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cevns_stats.cli.options import FINITE_FLOAT, echo_json, write_atomic
+from cevns_stats.cli.validation import Count
 
 if TYPE_CHECKING:
     from cevns_stats.inference.workflow import Engine
@@ -152,7 +153,7 @@ _ENGINE = click.option(
 @_input_options
 @click.option(
     "--toys",
-    type=click.IntRange(min=1, max=10**9),
+    type=Count(1, 10**9, why="pseudo-datasets, fitted in chunks"),
     default=None,
     help="Pseudo-datasets at the signal hypothesis (fitted in chunks: bounded memory).",
 )
