@@ -49,7 +49,7 @@ _SCALAR_COVERAGE = 0.9995
 _FORM_FACTOR_CAP_ZERO = 3
 #: Fraction of the expected signal beyond an efficiency table's last point above which we warn.
 _BEYOND_TABLE_WARNING = 0.01
-_N_FINE = 800
+_N_FINE = 400
 _GL_ORDER = 6
 _N_BREAKPOINTS = 120
 _N_SIGMA = 6.0
@@ -155,19 +155,13 @@ def channel_coverage_keV(
     sm = rate_components(unit)[0]
     mass_numbers = np.array([iso.A for iso in detector.target.isotopes], dtype=float)
     scalar = np.einsum("i,cfie->ce", mass_numbers**2, unit.scalar)  # Q_S ∝ A: shape of any scalar model
-    out = {}
-    for row, channel in enumerate(channels):
-        edges = []
-        for rate, coverage in ((sm[row], COVERAGE), (scalar[row], _SCALAR_COVERAGE)):
-            counts = matrix @ rate
-            total = counts.sum()
-            if not total > 0:
-                continue
-            kept = np.cumsum(counts) / total
-            at = min(int(np.searchsorted(kept, coverage)), fine.size - 2)
-            edges.append(float(fine[at + 1]))
-        if edges:
-            out[channel.name] = float(max(edges))
+    counts = np.concatenate([sm, scalar]) @ matrix.T  # (2 n_channels, n_fine − 1), one product
+    totals = counts.sum(axis=1)
+    kept = np.cumsum(counts, axis=1) / np.where(totals > 0, totals, 1.0)[:, None]
+    coverage = np.repeat([COVERAGE, _SCALAR_COVERAGE], len(channels))
+    at = np.minimum((kept < coverage[:, None]).sum(axis=1), fine.size - 2)
+    reach = np.where(totals > 0, fine[at + 1], -np.inf).reshape(2, len(channels)).max(axis=0)
+    out = {ch.name: float(top_keV) for ch, top_keV in zip(channels, reach) if np.isfinite(top_keV)}
     return out
 
 
