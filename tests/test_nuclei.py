@@ -74,11 +74,12 @@ def test_helm_tends_to_one_at_zero_momentum():
 
 
 def test_helm_first_zero_xenon():
-    # F vanishes where tan(q r_n) = q r_n, first root q r_n = 4.4934 (spherical Bessel j1)
+    # F vanishes where tan(q r_n) = q r_n, first root q r_n = 4.493409457909064 (spherical Bessel j1);
+    # with the root to 16 digits F(q) is zero to rounding (was 1e-4 with a 5-digit root)
     a_val = 132
     c_fm = 1.23 * a_val ** (1 / 3) - 0.60
     rn = np.sqrt(c_fm**2 + 7 / 3 * np.pi**2 * 0.52**2 - 5 * 0.9**2)
-    assert abs(helm_form_factor(4.4934 / rn, a_val)) < 1e-4
+    assert abs(helm_form_factor(4.493409457909064 / rn, a_val)) < 1e-12
 
 
 def test_kinematic_endpoints_are_inverse():

@@ -89,7 +89,8 @@ def test_pee_limits_are_vacuum_and_full_msw():
 def test_fitted_profiles_reproduce_b16_pee(b16_table, channel):
     params = MixingParameters()
     expected = _pee_from_table(b16_table, B16_COLUMNS[channel], ENERGIES_MeV, params)
-    np.testing.assert_allclose(solar_pee(channel, ENERGIES_MeV, params), expected, atol=0.003)
+    # the fitted profiles give P_ee within 1.3e-3 of the tabulated ones (scripts/fit_solar_profiles.py)
+    np.testing.assert_allclose(solar_pee(channel, ENERGIES_MeV, params), expected, atol=2e-3)
 
 
 def test_fitted_electron_density_tracks_b16(b16_table):

@@ -26,13 +26,18 @@ CASES = [  # (target, channel, recoil energies [keV]) — inside each channel's 
 
 @pytest.mark.parametrize(("target", "channel", "energies"), CASES)
 def test_engine_matches_quadrature(target, channel, energies):
-    """Moments + Hermite splines vs scipy.integrate.quad over E_ν: agreement to 1e-3 (here ~1e-6)."""
+    """Moments + Hermite splines vs scipy.integrate.quad over E_ν.
+
+    Achieved ≤ 3.6e-5 (⁸B in lead near its endpoint, where the rate falls steeply), ≤ 1e-7 elsewhere;
+    tolerance 1e-4. (This route shares the constants and kernels; tests/test_independent_physics.py
+    checks those against formulas written in the test.)
+    """
     t = get_target(target)
     (ch,) = get_channels([channel])
     engine = rate_components(unit_rates(t, [ch], np.array(energies)))[0, 0]
     reference = np.array([sm_differential_rate_quad(e, t, ch) for e in energies])
     assert np.all(reference > 0)
-    np.testing.assert_allclose(engine, reference, rtol=1e-3)
+    np.testing.assert_allclose(engine, reference, rtol=1e-4)
 
 
 def test_rate_vanishes_beyond_kinematic_endpoint():
