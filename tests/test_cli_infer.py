@@ -248,8 +248,8 @@ def _corrupted(tmp_path, where: str, value) -> Path:
     spec = json.loads(_counting(tmp_path).read_text())
     if where == "observation":
         spec["observations"][0]["data"][1] = value
-    else:
-        spec["channels"][0]["samples"][0]["data"][0] = value
+    else:  # the background sample, or the signal (a normfactor sample may be negative, the total may not)
+        spec["channels"][0]["samples"][0 if where == "sample" else 1]["data"][0] = value
     path = tmp_path / f"bad_{where}.json"
     path.write_text(json.dumps(spec).replace("NaN", "NaN"))
     return path
@@ -263,7 +263,8 @@ def _corrupted(tmp_path, where: str, value) -> Path:
         ("observation", -3.0, "observed data of channel 'c' bin 1 is -3"),
         ("observation", float("inf"), "is inf"),
         ("sample", float("nan"), "sample 'b' of channel 'c' has nan events in bin 0"),
-        ("sample", -500.0, "add up to -499 events in bin 0"),
+        ("sample", -500.0, "sample 'b' of channel 'c' has -500 events in bin 0"),
+        ("signal", -500.0, "add up to -400 events in bin 0"),
     ],
 )
 def test_bad_counts_are_named_before_any_fit(tmp_path, command, where, value, message):

@@ -159,8 +159,8 @@ def _modifier_arrays(modifier: dict) -> list[tuple[str, object, bool]]:
 def check_counts(spec: dict, label: str = "the workspace") -> None:
     """Observed data finite and ≥ 0, sample and modifier data finite, each channel's nominal total ≥ 0.
 
-    Single samples may be negative (an NSI patch lowers the SM rate by destructive interference), their
-    sum per bin may not. Raises WorkspaceError naming ``label``, the channel, the sample and the bin.
+    Samples must be ≥ 0, except those scaled by a normfactor (an NSI patch's NSI_k lowers the SM rate where
+    the interference is destructive); the sum per bin may not be negative. Raises WorkspaceError naming ``label``, the channel, the sample and the bin.
     """
     for obs in spec.get("observations", []):
         bad = _first_bad(obs["data"])
@@ -173,9 +173,13 @@ def check_counts(spec: dict, label: str = "the workspace") -> None:
     for channel in spec["channels"]:
         for sample in channel["samples"]:
             where = f"{label}: sample {sample['name']!r} of channel {channel['name']!r}"
-            bad = _first_bad(sample["data"], negative_ok=True)
+            signed = any(m.get("type") == "normfactor" for m in sample.get("modifiers", []))
+            bad = _first_bad(sample["data"], negative_ok=signed)
             if bad is not None:
-                msg = f"{where} has {bad[1]:g} events in bin {bad[0]}; sample counts must be finite"
+                msg = (
+                    f"{where} has {bad[1]:g} events in bin {bad[0]}; sample counts must be finite and ≥ 0 "
+                    "(negative only in a sample scaled by a normfactor, e.g. an interference term)"
+                )
                 raise WorkspaceError(msg)
             for modifier in sample.get("modifiers", []):
                 for what, values, negative_ok in _modifier_arrays(modifier):
