@@ -29,13 +29,16 @@ __all__ = ["paper_command"]
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def paper_command(output_dir, quick, scheduler, workers, no_progress):
     """Figs 1, 2, 3, 5, 6, 7, 8, 9 of arXiv:2307.15736 with results.json and summary.md."""
+    from cevns_stats.cli.output import check_folder_output
+
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("give --scheduler or --workers, not both")
+    check_folder_output(output_dir, "--output")  # at once: before the heavy imports, Dask and computing
     from cevns_stats.inference.distributed import dask_client
     from cevns_stats.paper import FULL, QUICK, run_paper
     from cevns_stats.paper.runner import check_output_dir
 
-    if scheduler is not None and workers is not None:
-        raise click.UsageError("give --scheduler or --workers, not both")
-    check_output_dir(output_dir)  # before starting Dask or computing anything
+    check_output_dir(output_dir)  # and no folder where one of its files goes
     with dask_client(scheduler=scheduler, workers=workers) as client:
         results = run_paper(output_dir, QUICK if quick else FULL, client=client, progress=not no_progress)
     gains = ", ".join(f"{t} {g:.2f}" for t, g in results["claims"]["threshold_gain_5_to_1_keV"].items())
