@@ -44,7 +44,7 @@ def apply_patch(bkg_only: dict, patchset: dict, name: str) -> dict:
         patched = patches.apply(pyhf.Workspace(copy.deepcopy(bkg_only)), name)
     except PYHF_SPEC_ERRORS as err:
         msg = f"cannot apply patch {name!r}: {err}"
-        raise WorkspaceError(msg) from None
+        raise WorkspaceError(msg) from err
     return json.loads(json.dumps(patched))
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import math
 import re
 from pathlib import Path
@@ -32,6 +33,8 @@ import pyhf
 
 from cevns_stats.errors import WorkspaceError
 from cevns_stats.likelihood.patches import PYHF_SPEC_ERRORS
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "FLUX_MODIFIERS",
@@ -184,7 +187,9 @@ def default_eps_ref(templates) -> float:
     if not (n_quad > 0 and n_sm > 0):
         msg = f"cannot choose eps_ref: SM events {n_sm:g}, NSI events per ε² {n_quad:g} (both must be > 0)"
         raise WorkspaceError(msg)
-    return 10.0 ** round(math.log10(math.sqrt(3.0 * math.sqrt(n_sm) / n_quad)))
+    eps_ref = 10.0 ** round(math.log10(math.sqrt(3.0 * math.sqrt(n_sm) / n_quad)))
+    log.debug("automatic eps_ref = %g (SM events %g, NSI events per eps^2 %g)", eps_ref, n_sm, n_quad)
+    return eps_ref
 
 
 def flux_parameter_configs(items, flux_modifier: str) -> list[dict]:
