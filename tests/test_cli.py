@@ -148,3 +148,22 @@ def test_plot_commands(tmp_path):
         code, _, err = run_cli([*command, "--output", str(out)], tmp_path)
         assert code == 0, err
         assert out.read_bytes()[:4] == b"%PDF"
+
+
+def test_allowed_values_outside_the_studied_regime_warn_once():
+    """|ε| > 1 and λ > √(4π) are allowed but stated: one Warning: line on stderr, the result still on stdout."""
+    from click.testing import CliRunner
+
+    from cevns_stats.cli import _register, cli
+
+    _register()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["rates", "--model", "vector-universal", "--eps", "3", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["total_nsi_events"] > 0
+    assert [line for line in result.stderr.splitlines() if line.startswith("Warning:")] == [
+        line for line in result.stderr.splitlines() if "--eps = 3" in line
+    ]
+    result = runner.invoke(cli, ["rates", "--model", "lq-s1", "--lq-coupling", "4", "--json"])
+    assert result.exit_code == 0 and "perturbativity" in result.stderr
+    result = runner.invoke(cli, ["rates", "--model", "vector-universal", "--eps", "0.5", "--json"])
+    assert result.exit_code == 0 and "Warning" not in result.stderr

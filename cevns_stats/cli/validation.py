@@ -2,7 +2,7 @@
 
 Takes the raw option strings; gives floats and integers that the library can use, or a click usage error
 (one ``Error:`` line, exit status 2) whose message gives the value, the allowed range and why. Where a
-value is allowed but outside the regime the paper studies, a warning on stderr says so (module logger).
+value is allowed but outside the regime the paper studies, a ``Warning:`` line on stderr says so.
 
 The ranges (one place for each):
 
@@ -21,7 +21,6 @@ The ranges (one place for each):
 
 from __future__ import annotations
 
-import logging
 import math
 
 import click
@@ -45,8 +44,6 @@ __all__ = [
     "check_threshold",
     "parse_channel_names",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Largest |ε| a command accepts, and the |ε| above which it warns (see the module docstring).
 EPS_MAX_ABS = 10.0
@@ -122,7 +119,9 @@ class RangedFloat(click.ParamType):
             msg = f"{_number(number)} is not allowed: need a finite number {self.allowed()}{why}"
             raise click.BadParameter(msg, param_hint=param_hint)
         if self.warn_above is not None and abs(number) > self.warn_above:
-            log.warning("Warning: %s = %g: %s", param_hint.strip("'"), number, self.regime)
+            name = param_hint.strip("'")
+            # one line on stderr like the Error: lines (a CLI message, not a library log record)
+            click.echo(f"Warning: {name} = {number:g}: {self.regime}", err=True)
         return number
 
     def convert(self, value, param, ctx):
