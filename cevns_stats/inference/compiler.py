@@ -23,6 +23,8 @@ Anything else raises :class:`~cevns_stats.errors.UnsupportedWorkspace` naming wh
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from cevns_stats.errors import UnsupportedWorkspace
@@ -34,6 +36,8 @@ __all__ = ["DEFAULT_INTERPCODES", "PER_BIN_TYPES", "SCALAR_TYPES", "compile_pyhf
 DEFAULT_INTERPCODES = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
 SCALAR_TYPES = ("normfactor", "lumi", "normsys", "histosys")
 PER_BIN_TYPES = ("shapesys", "staterror", "shapefactor")
+
+log = logging.getLogger(__name__)
 
 
 def compile_pyhf_model(model) -> dict:
@@ -61,6 +65,10 @@ def compile_pyhf_model(model) -> dict:
     for channel in model.spec["channels"]:
         for sample in channel["samples"]:
             rows += _sample_rows(cfg, channel["name"], sample, start, per_bin.get(sample["name"]))
+    if per_bin:
+        log.debug(
+            "per-bin modifiers on %d samples: their rows are split per bin (%d rows)", len(per_bin), len(rows)
+        )
     arrays = _pack_rows(rows, cfg.nmaindata)
     arrays.update(_constraints(cfg))
     return arrays
