@@ -10,9 +10,12 @@ paper's results have (their numbers are not physics; the physics is tested elsew
 from __future__ import annotations
 
 import io
+import json
 import re
+from pathlib import Path
 
 import numpy as np
+import pyhf
 import pytest
 
 from cevns_stats.detector.presets import make_detector
@@ -20,6 +23,7 @@ from cevns_stats.physics.fluxes.catalogue import CHANNEL_NAMES, get_channels
 from cevns_stats.physics.fluxes.labels import channel_label
 from cevns_stats.physics.interactions import make_model
 from cevns_stats.plots.data import efficiency_data, recoil_spectrum_data
+from cevns_stats.plots.fit import fit_spectra, plot_fit_spectra
 from cevns_stats.plots.lq import BoundCurve, plot_lq_limits
 from cevns_stats.plots.paper import lq_figure, reach_figure
 from cevns_stats.plots.reach import plot_reach
@@ -31,6 +35,7 @@ CODE_NAMES = {n for n in CHANNEL_NAMES if channel_label(n) != n and not n.isalph
     "argo",
     "lead-future",
 }
+ROOT = Path(__file__).resolve().parents[1]
 MASSES = np.geomspace(100.0, 1.0e5, 7)
 EXPOSURES = [0.1, 1.0, 10.0, 100.0]
 
@@ -115,7 +120,10 @@ def _figures():
         "vector-universal": _panel(0.5),  # never reaches 3σ: no contour, so no contour legend entry
         "vector-minimal": _panel(2.0),
     }
+    spec = json.loads((ROOT / "workspaces" / "darwin_scalar-universal" / "workspace.json").read_text())
+    inits = pyhf.Workspace(spec).model().config.suggested_init()
     return {
+        "fit": plot_fit_spectra(fit_spectra(spec, inits)),
         "fluxes": plot_fluxes(get_channels("all")),
         "efficiency": plot_efficiency(**efficiency_data([1.0, 3.0, 5.0])),
         "spectrum": plot_recoil_spectra(**recoil_spectrum_data(detector, channels, model, energy_keV=energy)),
@@ -146,6 +154,7 @@ def _outside_math(text: str) -> str:
 
 
 NAMES = [
+    "fit",
     "fluxes",
     "efficiency",
     "spectrum",

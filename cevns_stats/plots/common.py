@@ -15,6 +15,7 @@ import matplotlib.style
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
+from cevns_stats.physics.fluxes.labels import CHANNEL_LABELS
 from cevns_stats.plots.formats import IMAGE_FORMATS
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "model_description",
     "model_label",
     "new_figure",
+    "sample_label",
+    "sample_style",
     "save_figure",
     "style",
 ]
@@ -123,6 +126,30 @@ def model_description(name: str, params: dict) -> str:
 def model_label(model) -> str:
     """Legend text of an NSI model at its ε: ``scalar NSI, minimal (ν_μ, d), ε = 0.05``."""
     return f"{model_description(model.name, dict(model.parameters))}, ε = {model.epsilon:.3g}"
+
+
+_SAMPLE_KINDS = {"SM": "SM", "NSI": "NSI", "LIN": "NSI, linear in ε", "QUAD": "NSI, quadratic in ε"}
+
+
+def sample_label(name: str) -> str:
+    """Legend text of a workspace sample: ``SM_8B`` → ``⁸B (SM)``; other names (any pyhf workspace) as they are."""
+    kind, _, channel = name.partition("_")
+    if kind in _SAMPLE_KINDS and channel in CHANNEL_LABELS:
+        return f"{CHANNEL_LABELS[channel]} ({_SAMPLE_KINDS[kind]})"
+    return name
+
+
+def sample_style(name: str, index: int) -> dict:
+    """Fill style of a workspace sample: its channel's colour (NSI parts hatched), else a tab20 colour."""
+    kind, _, channel = name.partition("_")
+    if kind in _SAMPLE_KINDS and channel in CHANNEL_COLOURS:
+        nsi = kind != "SM"
+        return {
+            "color": CHANNEL_COLOURS[channel],
+            "alpha": 0.45 if nsi else 0.9,
+            "hatch": "///" if nsi else None,
+        }
+    return {"color": channel_colour(index)}
 
 
 def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pyhf
 from matplotlib.ticker import MaxNLocator
 
-from cevns_stats.plots.common import channel_colour, new_figure, save_figure, style
+from cevns_stats.plots.common import new_figure, sample_label, sample_style, save_figure, style
 
 __all__ = ["ChannelSpectra", "fit_spectra", "plot_fit_spectra", "write_fit_spectrum"]
 
@@ -59,6 +59,10 @@ def plot_fit_spectra(channels: list[ChannelSpectra]):
             for ax, values, title in ((row[0], ch.prefit, "pre-fit"), (row[1], ch.postfit, "post-fit")):
                 _draw_stack(ax, ch, values)
                 ax.set_title(f"{ch.channel}: {title}")
+            # one legend per channel, beside the post-fit panel: it hides no bin
+            row[1].legend(
+                fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
+            )
         return fig
 
 
@@ -69,7 +73,14 @@ def _draw_stack(ax, ch: ChannelSpectra, values: np.ndarray) -> None:
         counts = np.asarray(values[k], dtype=float)
         if not np.any(counts != 0):
             continue
-        ax.stairs(bottom + counts, edges, baseline=bottom, fill=True, color=channel_colour(k), label=name)
+        ax.stairs(
+            bottom + counts,
+            edges,
+            baseline=bottom,
+            fill=True,
+            label=sample_label(name),
+            **sample_style(name, k),
+        )
         bottom = bottom + counts
     ax.errorbar(
         np.arange(ch.observed.size), ch.observed, yerr=np.sqrt(ch.observed), fmt="ko", ms=3, label="observed"
@@ -77,7 +88,6 @@ def _draw_stack(ax, ch: ChannelSpectra, values: np.ndarray) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("bin index")
     ax.set_ylabel("events per bin")
-    ax.legend(fontsize="x-small", ncol=2, loc="best")
 
 
 def write_fit_spectrum(spec: dict, result, directory, *, measurement: str | None = None) -> list[Path]:
