@@ -202,6 +202,16 @@ def test_external_workspaces_logpdf_and_q0_equal_pyhf(name, shared_data, tight_p
             _assert_same_q0(model)
 
 
+def test_external_patchset_patches_equal_pyhf(shared_data, tight_pyhf):
+    folder = shared_data / "external_likelihoods"
+    bkg_only = json.loads((folder / "tests_test_patchset_example_bkgonly.json").read_text())
+    patchset = pyhf.PatchSet(json.loads((folder / "tests_test_patchset_example_patchset.json").read_text()))
+    for patch in patchset.patches:
+        model = CompiledModel.from_workspace(bkg_only, patch=patch)
+        _assert_same_likelihood(model)
+        _assert_same_q0(model)
+
+
 @pytest.mark.parametrize("measurement", ["free", "fixed_k", "xsec_poi", "no_poi"])
 def test_every_modifier_in_one_workspace_equals_pyhf(measurement, tight_pyhf):
     model = CompiledModel.from_workspace(all_modifiers_workspace(), measurement=measurement)
