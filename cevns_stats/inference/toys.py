@@ -49,7 +49,7 @@ class ToySummary(NamedTuple):
 def _chunk_z(analysis, mode, size, rng, toy_aux, fast):
     if fast:
         from cevns_stats.inference.discovery import generate_toys
-        from cevns_stats.inference.workflow import fast_z
+        from cevns_stats.inference.fast_route import fast_z
 
         model = analysis.model
         truth = model.init.copy()

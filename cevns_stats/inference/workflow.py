@@ -32,8 +32,10 @@ import pyhf
 
 from cevns_stats.errors import InvalidInput, UnknownName, UnsupportedWorkspace, WorkspaceError
 from cevns_stats.inference import pyhf_route
-from cevns_stats.inference.discovery import asimov_data, paper_mode_t, q0
+from cevns_stats.inference.discovery import asimov_data
 from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.fast_route import fast_model as _fast
+from cevns_stats.inference.fast_route import fast_z
 from cevns_stats.inference.inputs import read_workspace, source_of
 from cevns_stats.inference.limits import (
     LIMIT_NAMES,
@@ -239,14 +241,6 @@ class DiscoverySummary(NamedTuple):
         return out
 
 
-def _fast(analysis: Analysis) -> CompiledModel:
-    """The fast engine's model of an analysis (InvalidInput where there is none)."""
-    if analysis.model is None:
-        msg = "this analysis has no fast-engine model (the workspace needs pyhf); use engine='pyhf'"
-        raise InvalidInput(msg)
-    return analysis.model
-
-
 def _truth(analysis: Analysis) -> float:
     if analysis.signal == 0.0:
         msg = (
@@ -255,23 +249,6 @@ def _truth(analysis: Analysis) -> float:
         )
         raise InvalidInput(msg)
     return analysis.signal
-
-
-def fast_z(analysis: Analysis, mode: str, data_main, data_aux):
-    """Z (n,), convergence (n,) and the free fits' −log L (n,) with the fast engine, per dataset."""
-    model, poi, signal = _fast(analysis), analysis.poi, analysis.signal
-    if mode == "paper":
-        paper = paper_mode_t(model, data_main, data_aux, alt_value=signal, poi=poi)
-        return paper.z, paper.converged, None
-    direction = 1 if signal > 0 else -1
-    starts = None
-    if analysis.kind == "signed-eps":
-        bound = float(np.max(np.abs(model.bounds[model.par_index(poi)])))
-        starts = direction * np.concatenate(
-            [[0.0], np.geomspace(bound * 1e-4, bound * 0.3, 5), [abs(signal)]]
-        )
-    result = q0(model, data_main, data_aux, poi=poi, direction=direction, starts=starts)
-    return result.z, result.converged, result.free.nll
 
 
 def discovery_summary(
