@@ -122,7 +122,8 @@ def _text(payload: dict) -> str:
     s = payload["settings"]
     lines = [
         f"{s['preset']} {s['model']['model']}, E_th = {s['threshold_keV']:g} keV, "
-        f"⁸B {s['b8_events_per_tonne_year']:.3g} events/t·yr; "
+        + (f"window {s['window_keV'][0]:.3g}–{s['window_keV'][1]:.4g} keV, " if "window_keV" in s else "")
+        + f"⁸B {s['b8_events_per_tonne_year']:.3g} events/t·yr; "
         + (
             "Asimov Z"
             if s["asimov"]

@@ -164,15 +164,24 @@ def workspace_command(output_dir, **kw):
                 "README.md": workspace_readme_text(spec, command=command, settings=settings),
             },
         )
-        click.echo(f"wrote {output_dir}/workspace.json and README.md ({spec['measurements'][0]['name']})")
+        click.echo(
+            f"wrote {output_dir}/workspace.json and README.md ({spec['measurements'][0]['name']}; "
+            f"window {_window_text(settings)})"
+        )
         return
     bkg_only, patchset = build_patchset(templates, grid, kind=kind, flux_modifier=kw["flux_modifier"])
     write_publication(
         output_dir, bkg_only, patchset, readme_text(bkg_only, patchset, command=command, settings=settings)
     )
     click.echo(
-        f"wrote {output_dir}/BkgOnly.json, patchset.json ({len(patchset['patches'])} patches) and README.md"
+        f"wrote {output_dir}/BkgOnly.json, patchset.json ({len(patchset['patches'])} patches) and README.md "
+        f"(window {_window_text(settings)})"
     )
+
+
+def _window_text(settings: dict) -> str:
+    low, high = settings["window_keV"]
+    return f"{low:.3g}–{high:.4g} keV"
 
 
 @click.command("combine")

@@ -117,6 +117,7 @@ def reach_setup(
         "detector": templates.metadata["settings"]["detector"],
         "model": model.describe(),
         "threshold_keV": detector.threshold_keV,
+        "window_keV": templates.metadata["window_keV"],
         "b8_events_per_tonne_year": _b8_per_tonne_year(templates),
         "channels": list(used.channels),
         "dropped_empty_channels": dropped,
