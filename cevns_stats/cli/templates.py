@@ -19,13 +19,17 @@ from cevns_stats.likelihood.files import atomic_directory
 __all__ = ["template_basename", "templates_command"]
 
 
-def template_basename(preset: str, model, threshold_keV: float) -> str:
-    """A stable file name: ``<preset>_<model>[_<flavour>][_<quark>]_th<E>keV`` (sign- and dot-safe)."""
+def template_basename(preset: str, model, threshold_keV: float | None) -> str:
+    """A stable file name: ``<preset>_<model>[_<flavour>][_<quark>][_th<E>keV]`` (sign- and dot-safe).
+
+    ``threshold_keV`` is ``None`` for an efficiency without a threshold (no ``_th`` part then).
+    """
     parts = [preset, model.name if model else "SM"]
     if model is not None:
         params = dict(model.parameters)
         parts += [str(params[k]) for k in ("flavour", "quark", "scalar_charge") if k in params]
-    parts.append(f"th{threshold_keV:g}keV")
+    if threshold_keV is not None:
+        parts.append(f"th{threshold_keV:g}keV")
     return re.sub(r"[^A-Za-z0-9_-]", "p", "_".join(parts))
 
 
@@ -48,7 +52,7 @@ def templates_command(output_dir, as_json, **kw):
 
     detector, channels = build_detector(kw)
     model = build_model(kw)
-    name = template_basename(kw["target"], model, detector.threshold_keV)
+    name = template_basename(kw["target"], model, detector.threshold_keV if detector.uses_threshold else None)
     check_folder_output(output_dir, "--output", files=(f"{name}.root", f"{name}.json"))
     templates = build_templates(detector, channels, model, preset=kw["target"])
     root_path, json_path = Path(output_dir) / f"{name}.root", Path(output_dir) / f"{name}.json"
