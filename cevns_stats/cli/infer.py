@@ -109,7 +109,7 @@ def _read(kw) -> tuple[dict, dict]:
 
 
 def _load(kw, engine: Engine):
-    from cevns_stats.errors import WorkspaceError
+    from cevns_stats.errors import InvalidInput, WorkspaceError
     from cevns_stats.inference.workflow import analysis
 
     spec, source = _read(kw)
@@ -120,6 +120,11 @@ def _load(kw, engine: Engine):
         if "background-only" in str(err) and patch is None:
             msg = f"{err}; choose a signal with --patchset FILE --patch-name NAME or --patch FILE"
             raise WorkspaceError(msg) from err
+        raise
+    except InvalidInput as err:
+        if "has no POI" in str(err):  # the library names its argument; the command names its option
+            msg = str(err).replace("(poi=)", "with --poi NAME (cevns-stats fit needs none)")
+            raise InvalidInput(msg) from err
         raise
 
 
