@@ -171,6 +171,25 @@ def test_pyhf_cli_verifies_and_runs_a_published_real_data_likelihood(tmp_path):
     assert 0.0 <= cls["CLs_obs"] <= 1.0 and len(cls["CLs_exp"]) == 5
 
 
+def test_discover_limit_and_fit_run_on_a_published_real_data_likelihood():
+    bkg = str(ROOT / "workspaces" / "real-data_combined_lq-s1_mu" / "BkgOnly.json")
+    base = [sys.executable, "-m", "cevns_stats"]
+    patch = ["--patch", "m_1000_lambda_4"]
+    discover = subprocess.run(
+        [*base, "discover", bkg, *patch, "--json"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(discover.stdout)["z_median_expected"] > 2.0  # excluded at 90 % CL by the combination
+    limit = subprocess.run(
+        [*base, "limit", bkg, *patch, "--engine", "fast", "--cl", "0.9", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(limit.stdout)["observed"] < 1.0  # mu = 1 (the grid point) is excluded
+    fit = subprocess.run([*base, "fit", bkg, *patch, "--json"], capture_output=True, text=True, check=True)
+    assert json.loads(fit.stdout)
+
+
 def test_figure_and_table_are_labelled_beyond_the_paper():
     results = {
         "flux": [

@@ -33,7 +33,10 @@ _OUTPUT_HELP = "Folder for results.json and the likelihoods (written all or noth
 
 @click.group("recast")
 def recast_group():
-    """Recast published real data (XENONnT, PandaX-4T, LZ WS2022): ⁸B flux, NSI, S1 (beyond the paper)."""
+    """Recast published real data (XENONnT, PandaX-4T, LZ WS2022): ⁸B flux, NSI, S1 (beyond the paper).
+
+    With --model the allowed ε is scanned (|ε| ≤ --eps-max), so --eps, --lq-mass and --lq-coupling are not used.
+    """
 
 
 def _common(func):

@@ -9,7 +9,7 @@ LZ WS2022 as a likelihood. LZ saw no NR excess; :mod:`.lz_ws2022` calls a signal
 gives ``LZ_SIGNAL_EVENTS_90CL`` = 2.55 events (LZ efficiency, 0–20 keVnr, 0.903 t·yr; calibrated on LZ's WIMP
 median sensitivity). Its pyhf form here is one Poisson bin with observed = expected = b (LZ's median, no
 excess), where b is chosen so that the profile-likelihood 90 % CL interval used for every result below
-(t = 2[s − b ln(1 + s/b)] = χ²₁(0.90) = 2.706) ends at s = 2.55: b = 0.86 events, made of our SM CEvNS
+(t = 2[s − b ln(1 + s/b)] = χ²₁(0.90) = 2.706) ends at s = 2.55: b = 0.880 events, made of our SM CEvNS
 events (sample per flux channel, with the flux nuisance) and a fixed remainder ``lz_ws2022_other``. The
 LZ-only intervals are therefore the counting recast's, and the same channel enters the combination.
 

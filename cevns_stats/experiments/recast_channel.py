@@ -12,7 +12,7 @@ XENONnT, PandaX-4T and LZ channels combine by name with each other and with our 
 Forms of :func:`build_recast_workspace` (sample names as in :mod:`cevns_stats.likelihood.workspace`):
 
 * ``"flux"`` — the ⁸B flux measurement: samples ``SM_k``; ``SM_8B`` carries the POI ``mu_8B`` = Φ(⁸B) /
-  Φ_B16-GS98 (5.46×10⁶ cm⁻² s⁻¹) in [0, 20] and its ``nu_flux_8B`` is fixed at 0, so the fitted flux is
+  Φ_B16-GS98 (5.46×10⁶ cm⁻² s⁻¹) in [0, 20] and its ``nu_flux_8B`` is fixed at α = 0 (factor 1), so the fitted flux is
   the data's, free of the solar-model prior; measurement ``cevns_b8_flux``.
 * ``"linear"`` — vector NSI / S1 leptoquark: ``SM_k``, ``LIN_k`` (``nsi_lin`` = ε), ``QUAD_k`` (``nsi_quad`` =
   ε²), both fixed as in ``workspace.build_workspace(form="linear")``; the fast engine ties them
