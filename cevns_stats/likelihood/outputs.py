@@ -8,6 +8,7 @@ cannot silently leave stale likelihoods behind.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from cevns_stats.likelihood.templates import TemplateSet, build_templates
 from cevns_stats.likelihood.workspace import build_workspace
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "TEMPLATE_SPECS",
@@ -155,6 +158,19 @@ def write_outputs(root, *, progress: bool = True) -> None:
             )
         else:
             write_files(root / "workspaces" / spec.directory, files)
+        _remove_stale(root / "workspaces" / spec.directory, files)
+
+
+_LIKELIHOOD_FILES = ("workspace.json", "BkgOnly.json", "patchset.json")
+
+
+def _remove_stale(folder: Path, files: dict) -> None:
+    """Remove likelihood files of the other layout (e.g. a scalar ``workspace.json`` now published as a
+    patchset), so a rebuilt folder holds exactly what its spec writes."""
+    for name in _LIKELIHOOD_FILES:
+        if name not in files and (folder / name).exists():
+            log.info("removing the stale %s", folder / name)
+            (folder / name).unlink()
 
 
 def rounded(obj, digits: int = 10):
