@@ -80,6 +80,9 @@ def rates_command(as_json, plot_path, **kw):
         from cevns_stats.plots.spectra import plot_recoil_spectra
 
         fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, model))
+        low, high = summary["window_keV"]
+        fig.axes[0].axvspan(low, high, color="0.5", alpha=0.08, lw=0, zorder=0)
+        fig.axes[0].set_title(f"{fig.axes[0].get_title()}  (counted window {low:.3g}–{high:.4g} keV shaded)")
         write_atomic(plot_path, lambda tmp: save_figure(fig, tmp))
     if as_json:
         echo_json(summary)
