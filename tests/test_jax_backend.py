@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cevns_stats.inference.discovery import generate_toys, q0
+from cevns_stats.inference.discovery import asimov_z, generate_toys, q0
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.likelihood.patches import apply_patch
 
@@ -36,8 +36,10 @@ def test_jax_q0_equals_numpy_q0_on_committed_workspaces(folder):
     if not (WORKSPACES / folder).is_dir():
         pytest.skip(f"committed workspace {folder} not present")
     model = CompiledModel.from_workspace(_committed(folder))
+    poi = model.par_index(model.poi_name)
     truth = model.init.copy()
-    truth[model.par_index(model.poi_name)] = 0.5 * model.bounds[model.par_index(model.poi_name), 1]
+    truth[poi] = 1.0
+    truth[poi] = 3.0 / float(asimov_z(model, truth)[0])  # a signal of Asimov Z ≈ 3 (Z ≈ linear in μ)
     main, aux = generate_toys(model, truth, 30, seed=4)
     main = np.vstack([model.observed_main, main])
     aux = np.vstack([model.observed_aux, aux])
