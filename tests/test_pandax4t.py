@@ -6,6 +6,10 @@ best-fit ⁸B 3.5 and 75 events; flux (8.4 ± 3.1)×10⁶ cm⁻² s⁻¹; backgr
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pyhf
 import pytest
@@ -75,3 +79,32 @@ def test_nsi_enters_as_ratio_of_step_integrals():
 def test_needs_the_8b_anchor():
     with pytest.raises(InvalidInput, match="8B"):
         pandax4t_channels(flux_channels=("hep",))
+
+
+def test_cli_recast_pandax4t_writes_a_verified_publication(tmp_path):
+    out = tmp_path / "pandax"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cevns_stats",
+            "recast",
+            "pandax4t",
+            "--model",
+            "scalar-universal",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["BkgOnly.json", "README.md", "flux_workspace.json", "patchset.json", "results.json"]
+    assert all(oct(p.stat().st_mode & 0o777) == "0o644" for p in out.iterdir())
+    bkg, patchset = (json.loads((out / n).read_text()) for n in ("BkgOnly.json", "patchset.json"))
+    pyhf.patchset.PatchSet(patchset).verify(pyhf.Workspace(bkg))
+    results = json.loads((out / "results.json").read_text())
+    lo, hi = results["nsi"]["allowed_intervals_90"][0]
+    assert lo == pytest.approx(-hi) and hi > 0  # scalar NSI: symmetric in ε
+    assert "CC-BY-4.0" in (out / "README.md").read_text()
