@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cevns_stats.errors import InvalidInput
 from cevns_stats.paper.config import CLAIM_EXPOSURE_TONNE_YEAR, REFERENCE_THRESHOLD_keV
 
 __all__ = ["eps_at_exposure", "evaluate_claims", "minimal_over_universal", "threshold_gain"]
@@ -22,7 +23,7 @@ def eps_at_exposure(panel: dict, label: str, exposure_tonne_year: float = CLAIM_
     index = int(np.argmin(np.abs(np.log(exposures / exposure_tonne_year))))
     if not np.isclose(exposures[index], exposure_tonne_year, rtol=1e-9):
         msg = f"exposure {exposure_tonne_year} t·yr is not on the curve grid {exposures.tolist()}"
-        raise ValueError(msg)
+        raise InvalidInput(msg)
     curve = next(c for c in panel["asimov_curves"] if c["label"] == label)
     value = curve["eps_3sigma"][index]
     return float("nan") if value is None else float(value)
