@@ -47,7 +47,7 @@ _SCALAR_COVERAGE = 0.9995
 #: the third zero the rate is in the fourth lobe, where F² < 1e-5 of its value at q = 0 (PHYSICS.md §9);
 #: the second zero would cut 0.2–0.7 % of the scalar-NSI signal of the atmospheric channels (Xe, Pb).
 _FORM_FACTOR_CAP_ZERO = 3
-#: Fraction of the expected signal beyond an efficiency table's last point above which we warn.
+#: Fraction of a channel's expected signal beyond an efficiency table's last point above which we warn.
 _BEYOND_TABLE_WARNING = 0.01
 _N_FINE = 400
 _GL_ORDER = 6
@@ -206,26 +206,34 @@ def default_edges(detector: Detector, channels, *, mixing: MixingParameters | No
     return _log_edges(low, upper, detector.n_bins)
 
 
-def beyond_table_fraction(detector: Detector, channels, *, mixing: MixingParameters | None = None) -> float:
-    """Fraction of the expected SM signal above an efficiency table's last point (0 for other efficiencies).
+def beyond_table_fraction(
+    detector: Detector, channels, *, mixing: MixingParameters | None = None
+) -> dict[str, float]:
+    """Per channel, the fraction of its expected SM signal above an efficiency table's last point.
 
     The signal is counted in true recoil energy from the window floor to the form-factor cap, with the
-    table's last value held beyond its last point (what would be lost if the efficiency is zero there).
+    table's last value held beyond its last point (what is lost if the efficiency is zero there).
+    Empty for efficiencies that are not tables, or when the table reaches past every recoil.
+
+    Returns:
+        {channel name: fraction in [0, 1]} for the channels with a signal above the floor.
     """
     efficiency = detector.efficiency
     if not isinstance(efficiency, TableEfficiency):
-        return 0.0
+        return {}
+    channels = tuple(channels)
     low = detector.window_low_keV
     high = min(max_recoil_keV(detector, channels), form_factor_cap_keV(detector))
     last = efficiency.last_energy_keV
     if low >= high or last >= high:
-        return 0.0
+        return {}
     nodes, weights = true_energy_quadrature(low, high, (last,))
-    sm = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing))[0].sum(axis=0)
+    sm = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing))[0]  # (n_ch, n)
     held = TableEfficiency(efficiency.energy_keV, efficiency.efficiency, hold=True)
-    signal = weights * sm * np.clip(held(nodes), 0.0, 1.0)
-    total = float(signal.sum())
-    return float(signal[nodes > last].sum()) / total if total > 0 else 0.0
+    signal = sm * (weights * np.clip(held(nodes), 0.0, 1.0))[None, :]
+    total = signal.sum(axis=1)
+    beyond = signal[:, nodes > last].sum(axis=1)
+    return {ch.name: float(b / t) for ch, b, t in zip(channels, beyond, total) if t > 0}
 
 
 @dataclass(frozen=True)
@@ -277,14 +285,15 @@ def binned_rates(
     comps = rate_components(unit_rates(detector.target, channels, nodes, mixing=mixing, nsi=nsi), model)
     efficiency = detector.efficiency
     if isinstance(efficiency, TableEfficiency):
-        fraction = beyond_table_fraction(detector, channels, mixing=mixing)
-        if fraction > _BEYOND_TABLE_WARNING:
+        fractions = beyond_table_fraction(detector, channels, mixing=mixing)
+        lost = {name: f for name, f in fractions.items() if f > _BEYOND_TABLE_WARNING}
+        if lost:
             log.warning(
-                "%.1f %% of the expected signal lies above the efficiency table's last point (%g keV), "
-                "where the efficiency is taken as %s",
-                100.0 * fraction,
+                "more than 1 %% of the expected signal lies above the efficiency table's last point (%g keV), "
+                "where the efficiency is taken as %s: %s",
                 efficiency.last_energy_keV,
                 "its last value" if efficiency.hold else "zero (hold it with --hold-efficiency)",
+                ", ".join(f"{name} {100.0 * f:.1f} %" for name, f in lost.items()),
             )
     counts = np.einsum("bn,kcn->kcb", matrix, comps) * detector.exposure_tonne_year
     return BinnedRates(edges, counts, channels, detector, model)
