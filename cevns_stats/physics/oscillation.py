@@ -16,10 +16,10 @@ flavour share is off by 10–30 %. This matters only for minimal μ/τ NSI (SM C
 NSI in solar propagation (beyond arXiv:2307.15736, whose App. C neglects it; as SNuDD does): flavour-
 diagonal vector NSI with quarks add √2 G_F Σ_q n_q ε^{qV}_{αα} to the flavour-basis matter potential
 (:class:`MatterNSI`, docs/physics.md). The 3×3 potential is rotated into the (θ23, θ13) propagation
-basis and its upper 2×2 block drives the ν_e–ν_x mixing (Gonzalez-Garcia & Maltoni, JHEP 09 (2013) 152,
-Eq. 2.7; Amaral et al., JHEP 07 (2023) 071); with ε = 0 this is exactly the standard formula. The quark
-densities use n_p = n_e and n_n/n_e of the B16-GS98 Sun (fit below). The Earth is not included, with or
-without NSI: solar results are daytime (no regeneration; it raises the 10 MeV P_ee by ~1–2 % at night).
+basis and its upper 2×2 block drives the ν_e–ν_x mixing (Gonzalez-Garcia & Maltoni, JHEP 09 (2013)
+152, Sec. 2; Amaral et al., JHEP 07 (2023) 071); with ε = 0 this is exactly the standard formula. The
+quark densities use n_p = n_e and n_n/n_e of the B16-GS98 Sun (fit below). The Earth is not included,
+with or without NSI: solar results are daytime (no regeneration, a few-per-cent night-time effect).
 Atmospheric and other non-solar sources keep vacuum-averaged mixing (no NSI in their propagation).
 """
 
