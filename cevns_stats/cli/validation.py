@@ -7,7 +7,7 @@ value is allowed but outside the regime the paper studies, a ``Warning:`` line o
 The ranges (one place for each):
 
 * ε (NSI coupling, in units of G_F): |ε| ≤ 10. An NSI ten times the Fermi interaction already multiplies
-  the CEvNS rate by ~10³ (xenon, d quark), long excluded by every CEvNS measurement; the rate formula is
+  the CEvNS rate by ~3 × 10³ (vector NSI, xenon, d quark), long excluded by every CEvNS measurement; the rate formula is
   exact in ε (SM + ε·LIN + ε²·QUAD, PHYSICS.md §4–5) but such a result would only be nonsense. |ε| > 1
   (stronger than the weak interaction itself) gives a warning.
 * resolution r (σ = r·E): 0 ≤ r ≤ 1. Beyond σ = E a Gaussian response puts most of each recoil at negative
@@ -70,7 +70,7 @@ def _count(value: int) -> str:
 class RangedFloat(click.ParamType):
     """A finite float in [low, high] (either end optional, ``low_open`` for > low); the message says why.
 
-    ``warn_above`` logs a warning for |value| above it, stating ``regime``.
+    ``warn_above``: a ``Warning:`` line on stderr for |value| above it, stating ``regime``.
     """
 
     name = "float"
