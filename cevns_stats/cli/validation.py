@@ -7,9 +7,9 @@ value is allowed but outside the regime the paper studies, a ``Warning:`` line o
 The ranges (one place for each):
 
 * ε (NSI coupling, in units of G_F): |ε| ≤ 10. An NSI ten times the Fermi interaction already multiplies
-  the CEvNS rate by ~3 × 10³ (vector NSI, xenon, d quark), long excluded by every CEvNS measurement; the rate formula is
-  exact in ε (SM + ε·LIN + ε²·QUAD, PHYSICS.md §4–5) but such a result would only be nonsense. |ε| > 1
-  (stronger than the weak interaction itself) gives a warning.
+  the CEvNS rate by ~3 × 10³ (vector NSI, xenon, d quark), long excluded by every CEvNS measurement; the
+  rate formula is exact in ε (SM + ε·LIN + ε²·QUAD, PHYSICS.md §4–5) but such a result would only be
+  nonsense. |ε| > 1 (stronger than the weak interaction itself) gives a warning.
 * resolution r (σ = r·E): 0 ≤ r ≤ 1. Beyond σ = E a Gaussian response puts most of each recoil at negative
   energy: it no longer describes a detector (PHYSICS.md §9 uses r = 0.1).
 * exposure: 0 < exposure ≤ 10⁶ t·yr (a thousand times the largest planned detector).
@@ -180,7 +180,10 @@ EPS = RangedFloat(
 RESOLUTION = RangedFloat(
     0.0,
     RESOLUTION_MAX,
-    why="σ = r·E; beyond σ = E a Gaussian response puts most of each recoil at negative energy; 0 = no smearing",
+    why=(
+        "σ = r·E; beyond σ = E a Gaussian response puts most of each recoil at negative energy; "
+        "0 = no smearing"
+    ),
 )
 THRESHOLD = RangedFloat(0.0, low_open=True, why="efficiency threshold E_th in keV")
 EXPOSURE = RangedFloat(
