@@ -35,7 +35,8 @@ _OUTPUT_HELP = "Folder for results.json and the likelihoods (written all or noth
 def recast_group():
     """Recast published real data (XENONnT, PandaX-4T, LZ WS2022): ⁸B flux, NSI, S1 (beyond the paper).
 
-    With --model the allowed ε is scanned (|ε| ≤ --eps-max), so --eps, --lq-mass and --lq-coupling are not used.
+    With --model the allowed ε is scanned (|ε| ≤ --eps-max), so --eps, --lq-mass and --lq-coupling are not used,
+    and vector NSI acts at detection only (--nsi-propagation is not applied; docs/recasts.md).
     """
 
 
@@ -93,6 +94,8 @@ def _nsi(experiment, run_names, model, kw, files, lambda_from_epsilon) -> dict:
     channels = experiment_channels(experiment, model=model, runs=run_names)
     interval = nsi_interval(experiment, model.name, channels, eps_max=eps_max).to_json()
     interval["model_parameters"] = model.describe()
+    if model.kernel == "vector":
+        interval["model_parameters"]["nsi_propagation"] = False  # the recast applies NSI at detection only
     if model.name == "lq-s1":
         eps90 = interval["allowed_intervals_90"][0][0]
         interval["epsilon_90"] = eps90

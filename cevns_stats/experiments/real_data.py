@@ -25,6 +25,7 @@ Results (profile likelihood; the fast engine ``CompiledModel``, cross-checked ag
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from typing import NamedTuple
@@ -237,6 +238,11 @@ def experiment_channels(
 ) -> list[RecastChannel]:
     """The recast channels of ``experiment`` (``EXPERIMENTS``); ``runs`` selects XENONnT science runs.
 
+    Vector NSI is applied at detection only (flavour fractions of standard oscillations, as the paper and
+    PHYSICS.md §8): the ε scans need ε-independent SM/LIN/QUAD, so ``model.nsi_propagation`` is switched off
+    (exact for universal models; for μ-minimal ones ≤ 1 % of the NSI signal at the combined S1 bound, 6 % at
+    the upper vector-minimal edge — docs/recasts.md).
+
     ``flux_channels`` (names) replaces each experiment's default: ⁸B and hep for XENONnT (0.5–5 keVnr) and
     PandaX-4T, ``LZ_FLUX_CHANNELS`` for LZ (its 0–20 keVnr window also holds atmospheric and DSNB recoils, 11 %
     of its SM CEvNS events).
@@ -247,6 +253,13 @@ def experiment_channels(
     if experiment not in EXPERIMENTS:
         msg = f"unknown experiment {experiment!r}; allowed: {', '.join(EXPERIMENTS)}"
         raise UnknownName(msg)
+    if model is not None and model.kernel == "vector" and model.nsi_propagation:
+        log.info(
+            "recast %s: %s without NSI in solar propagation (flavour fractions at eps = 0)",
+            experiment,
+            model.name,
+        )
+        model = dataclasses.replace(model, nsi_propagation=False)
     out: list[RecastChannel] = []
     if experiment in ("xenonnt", "combined"):
         out += xenonnt_channels(runs, model=model, flux_channels=flux_channels or DEFAULT_FLUX_CHANNELS)
