@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cevns_stats.plots.common import new_figure, style
+from cevns_stats.plots.common import model_description, new_figure, style
 
 __all__ = ["plot_recast"]
 
@@ -18,6 +18,16 @@ _EXPERIMENT_STYLE = {
     "lz-ws2022": ("LZ WS2022 alone", "tab:grey", -0.15),
     "combined": ("combined", "tab:blue", 0.15),
 }
+
+
+#: Names of the data sets as papers write them (the code names are CLI vocabulary).
+_EXPERIMENT_NAMES = {"xenonnt": "XENONnT", "pandax4t": "PandaX-4T", "lz-ws2022": "LZ WS2022"}
+
+
+def _experiment_name(text: str) -> str:
+    """``xenonnt (SR0+SR1)`` → ``XENONnT (SR0+SR1)``; unknown names as they are."""
+    head, space, rest = text.partition(" ")
+    return _EXPERIMENT_NAMES.get(head, head) + space + rest
 
 
 def _flux_panel(ax, flux: list, reference: dict, published: dict) -> None:
@@ -45,7 +55,7 @@ def _flux_panel(ax, flux: list, reference: dict, published: dict) -> None:
             )
     ax.errorbar([], [], xerr=[], fmt="s", mfc="white", color="tab:red", label="published")
     ax.errorbar([], [], xerr=[], fmt="o", color="black", label="this recast (68% CL)")
-    ax.set_yticks(y, [row["experiment"] for row in flux])
+    ax.set_yticks(y, [_experiment_name(row["experiment"]) for row in flux])
     ax.set_xlabel(r"solar $^8$B flux [$10^6$ cm$^{-2}$ s$^{-1}$]")
     ax.set_xlim(0, 16)
     ax.set_ylim(-0.8, len(flux) - 0.4)
@@ -70,7 +80,7 @@ def _nsi_panel(ax, nsi: list) -> None:
                 )
                 first = False
     ax.axvline(0.0, color="black", linewidth=0.6)
-    ax.set_yticks(list(y_of.values()), list(y_of))
+    ax.set_yticks(list(y_of.values()), [model_description(m, {}) for m in y_of])
     ax.set_xlabel(r"NSI coupling $\varepsilon$ (90% CL allowed)")
     ax.set_xlim(-1.0, 1.3)
     ax.set_ylim(-0.6, len(models) - 0.4)
