@@ -59,10 +59,11 @@ def test_lz_only_leptoquark_bound_matches_the_counting_recast():
     """LZ-only ε_90 gives an NSI excess of ≈ 2.55 events (flux nuisances profiled: within 5 %)."""
     bound = lq_bound("lz-ws2022", "mu")
     channel = lz_ws2022_channel(model=make_model("lq-s1", flavour="mu"))
-    eps = bound["epsilon_90"]
+    eps = bound.epsilon_90
     excess = float(channel.events((0.0, eps, eps**2)).sum())
     assert excess == pytest.approx(LZ_SIGNAL_EVENTS_90CL, rel=0.05)
-    assert bound["lambda_at_1TeV"] == pytest.approx(float(lambda_from_epsilon(1000.0, eps)))
+    assert bound.lambda_at_1TeV == pytest.approx(float(lambda_from_epsilon(1000.0, eps)))
+    assert bound.to_json()["confidence_level"] == 0.90 and bound.sm_8b_events > 0
 
 
 def test_combined_flux_engine_equals_pyhf(combined_flux_spec):

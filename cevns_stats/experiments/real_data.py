@@ -35,8 +35,8 @@ from scipy import optimize, stats
 
 from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 from cevns_stats.errors import FitError, InvalidInput, UnknownName
-from cevns_stats.experiments.leptoquark import lambda_from_epsilon
-from cevns_stats.experiments.lz_ws2022 import LZ_SIGNAL_EVENTS_90CL, lz_signal_events
+from cevns_stats.experiments.leptoquark import LQLimit, lambda_from_epsilon
+from cevns_stats.experiments.lz_ws2022 import LZ_EXPOSURE_TONNE_YEAR, LZ_SIGNAL_EVENTS_90CL, lz_signal_events
 from cevns_stats.experiments.pandax4t import PANDAX_SIGNIFICANCE, PANDAX_B8_FLUX_cm2_s, pandax4t_channels
 from cevns_stats.experiments.recast_channel import B8_POI, RecastChannel, build_recast_workspace
 from cevns_stats.experiments.xenonnt import DEFAULT_FLUX_CHANNELS, RUNS, xenonnt_channels
@@ -227,6 +227,7 @@ def lz_ws2022_channel(*, model: NSIModel | None = None, flux_channels=LZ_FLUX_CH
         signal=events[None, :, :, None],
         metadata={
             "experiment": "LZ WS2022",
+            "exposure_tonne_year": LZ_EXPOSURE_TONNE_YEAR,
             "effective_background": b_total,
             "sm_events": float(events[0].sum()),
         },
@@ -325,31 +326,48 @@ def benchmark_model(name: str, options: dict | None = None) -> NSIModel:
     return make_model(name, **(options or {}))
 
 
+def _exposure(channels) -> float:
+    """Total exposure [t·yr] of recast channels (XENONnT livetimes, PandaX-4T and LZ exposures)."""
+    total = 0.0
+    for ch in channels:
+        meta = ch.metadata or {}
+        total += float(meta.get("livetime_tonne_year", meta.get("exposure_tonne_year", 0.0)))
+    return total
+
+
 def lq_bound(
     experiment: str, flavour: str = "mu", *, runs=RUNS, masses_GeV=None, eps_max: float = 4.0
-) -> dict:
-    """90 % CL S1 leptoquark bound from data: ε_90 (most negative allowed ε) and λ_excluded(m)."""
+) -> LQLimit:
+    """90 % CL S1 leptoquark bound from data: ε_90 (most negative allowed ε) and λ_excluded(m).
+
+    Raises:
+        FitError: the bound lies beyond |ε| = ``eps_max``.
+    """
     model = make_model("lq-s1", flavour=flavour)
-    interval = nsi_interval(
-        experiment,
-        f"lq-s1 ({flavour})",
-        experiment_channels(experiment, model=model, runs=runs),
-        eps_max=eps_max,
-    )
+    channels = experiment_channels(experiment, model=model, runs=runs)
+    interval = nsi_interval(experiment, f"lq-s1 ({flavour})", channels, eps_max=eps_max)
     eps90 = interval.epsilon_90_negative
     if eps90 <= -eps_max * (1 - 1e-9):
         msg = f"{experiment}: the S1 bound lies beyond |eps| = {eps_max}"
         raise FitError(msg)
     masses = np.geomspace(1.0e2, 1.0e5, 31) if masses_GeV is None else np.asarray(masses_GeV, dtype=float)
-    return {
-        "experiment": experiment,
-        "flavour": flavour,
-        "epsilon_90": eps90,
-        "lambda_at_1TeV": float(lambda_from_epsilon(1000.0, eps90)),
-        "masses_GeV": masses.tolist(),
-        "lambda_bound": lambda_from_epsilon(masses, eps90).tolist(),
-        "interval": interval.to_json(),
-    }
+    b8 = sum(float(ch.events((1, 0, 0))[0, ch.flux_channels.index("8B")].sum()) for ch in channels)
+    method = (
+        "observed data, profile likelihood (flux and detector nuisances profiled), 90% CL two-sided interval "
+        "t <= 2.706 in eps (tied SM + eps*LIN + eps^2*QUAD); eps_90 = its most negative end"
+    )
+    return LQLimit(
+        experiment,
+        flavour,
+        _exposure(channels),
+        method,
+        "direct",
+        eps90,
+        b8,
+        masses,
+        lambda_from_epsilon(masses, eps90),
+        {"interval": interval.to_json(), "channels": [ch.name for ch in channels]},
+    )
 
 
 def __dir__() -> list[str]:

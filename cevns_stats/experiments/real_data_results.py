@@ -207,7 +207,7 @@ def real_data_results(*, flavours=("mu",), progress=None) -> dict:
     lq = []
     for flavour in flavours:
         say(f"S1 leptoquark ({flavour})")
-        lq += [lq_bound(exp, flavour) for exp in ("lz-ws2022", "combined")]
+        lq += [lq_bound(exp, flavour).to_json() for exp in ("lz-ws2022", "combined")]
     return {
         "label": "beyond the paper: real data (XENONnT, PandaX-4T, LZ WS2022)",
         "confidence_level_nsi": 0.90,
