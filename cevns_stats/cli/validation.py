@@ -234,9 +234,11 @@ def parse_channel_names(text: str | None, param_hint: str = "--channels"):
 
 
 def check_threshold(detector, channels) -> None:
-    """``click.BadParameter`` if E_th is at or above the largest recoil the channels can produce."""
+    """``click.BadParameter`` if E_th (where it acts) is at or above the largest recoil the channels give."""
     from cevns_stats.detector.response import max_recoil_keV
 
+    if not getattr(detector, "uses_threshold", True):  # e.g. LZ's table: E_th plays no part
+        return
     top = max_recoil_keV(detector, channels)
     if detector.threshold_keV >= top:
         e_max = max(ch.energy_max_MeV for ch in channels)
