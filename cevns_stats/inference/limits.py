@@ -6,8 +6,11 @@ approximation exactly as ``pyhf.infer.calculators.AsymptoticCalculator`` (Cowan 
 q̃μ = 0 where μ̂ > μ; the Asimov data are the expected data at the μ = 0 fit to the observed data;
 with t = √q̃μ − √q̃μ,A (or (q̃μ − q̃μ,A)/(2√q̃μ,A) beyond), CLs+b = Φ(−(t + √q̃μ,A)), CLb = Φ(−t).
 Expected CLs take t = +2, +1, 0, −1, −2 (the band of the limit from −2σ to +2σ, pyhf's order).
-:func:`cls_asymptotic` evaluates this with the fast engine; :func:`pyhf_upper_limit` hands the root
-finding to pyhf (``toms748_scan``) — the reference numbers; :func:`upper_limit_asymptotic` is ours.
+:func:`cls_asymptotic` evaluates this with the fast engine; :func:`upper_limit_asymptotic` finds the
+limits on it, :func:`pyhf_upper_limit` on pyhf's own ``hypotest`` (the reference; no fast engine). Both scan
+adaptively: from the POI's init, ×4 up until every CLs curve is below 1 − CL and ÷4 down until every one is
+above it, then Brent's method in each bracket. A non-finite CLs (pyhf's 0/0 near μ = 0) counts as 1, so no
+NaN reaches the root finder; a limit above the POI's upper bound is returned as None with the bound.
 
 Signed ε (linear-basis vector/LQ workspaces, ``CompiledModel.tied``): the rate is quadratic in ε, so no
 CLs on a linear POI exists; :func:`eps_intervals` scans t_ε = −2 ln[L(ε, φ̂̂)/L(ε̂, φ̂)] (two-sided, ε̂
@@ -270,7 +273,7 @@ def pyhf_tight_backend(tolerance: float = 1e-10):
         pyhf.set_backend(tensorlib, optimizer)
 
 
-def pyhf_upper_limit(model, data=None, *, cl: float = 0.95, rtol: float = 1e-6) -> UpperLimit:
+def pyhf_upper_limit(model, data=None, *, cl: float = 0.95, rtol: float = 1e-5) -> UpperLimit:
     """CLs upper limits computed by pyhf alone (``pyhf.infer.hypotest``, asymptotic q̃μ) — the reference.
 
     The same adaptive scan as :func:`upper_limit_asymptotic` brackets each limit (pyhf's own
