@@ -18,6 +18,7 @@ from scipy.stats import norm
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.pandax4t import pandax4t_channels, step_rate_integrals
 from cevns_stats.experiments.recast_channel import build_recast_workspace
+from cevns_stats.inference.limits import pyhf_tight_backend
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
 from cevns_stats.physics.nuclei import get_target
@@ -26,13 +27,19 @@ from cevns_stats.physics.rates import rate_components, unit_rates
 SSM_B8 = 5.46e6
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _tight_pyhf():
+    """pyhf's numpy backend with a tight tolerance in this module; the previous backend restored afterwards."""
+    with pyhf_tight_backend():
+        yield
+
+
 @pytest.fixture(scope="module")
 def fit():
     spec = build_recast_workspace(pandax4t_channels(), form="flux")
     ws = pyhf.Workspace(spec)
     model = ws.model()
     data = ws.data(model)
-    pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer())
     best = pyhf.infer.mle.fit(data, model)
     z = float(norm.isf(float(pyhf.infer.hypotest(0.0, data, model, test_stat="q0"))))
     return float(best[model.config.poi_index]), z

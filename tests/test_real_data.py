@@ -31,6 +31,7 @@ from cevns_stats.experiments.real_data import (
 )
 from cevns_stats.experiments.real_data_results import PUBLICATIONS, publication_files, results_markdown
 from cevns_stats.experiments.recast_channel import build_recast_workspace
+from cevns_stats.inference.limits import pyhf_tight_backend
 from cevns_stats.likelihood.outputs import rounded_digest
 from cevns_stats.physics.interactions import make_model
 from cevns_stats.plots.recast import plot_recast
@@ -38,6 +39,13 @@ from cevns_stats.plots.recast import plot_recast
 ROOT = Path(__file__).resolve().parents[1]
 PYHF = Path(sys.executable).with_name("pyhf")
 Q90 = float(chi2.ppf(0.90, 1))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _tight_pyhf():
+    """pyhf's numpy backend with a tight tolerance in this module; the previous backend restored afterwards."""
+    with pyhf_tight_backend():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +80,6 @@ def test_combined_flux_engine_equals_pyhf(combined_flux_spec):
     ws = pyhf.Workspace(combined_flux_spec)
     model = ws.model()
     data = ws.data(model)
-    pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer(tolerance=1e-10))
     best = pyhf.infer.mle.fit(data, model)
     z = float(norm.isf(float(pyhf.infer.hypotest(0.0, data, model, test_stat="q0"))))
     assert result.mu_hat == pytest.approx(float(best[model.config.poi_index]), rel=2e-3)
@@ -104,7 +111,6 @@ def test_eps_interval_endpoints_are_the_pyhf_profile_crossings():
     spec = build_recast_workspace(channels, form="linear")
     model = pyhf.Workspace(spec).model()
     data = pyhf.Workspace(spec).data(model)
-    pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer(tolerance=1e-10))
     lin, quad = model.config.par_slice("nsi_lin").start, model.config.par_slice("nsi_quad").start
 
     def nll(eps: float) -> float:

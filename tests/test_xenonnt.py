@@ -20,11 +20,19 @@ from scipy.stats import norm
 from cevns_stats.errors import UnknownName
 from cevns_stats.experiments.recast_channel import build_recast_workspace
 from cevns_stats.experiments.xenonnt import fold_weights, load_run, parse_runs, xenonnt_channels
+from cevns_stats.inference.limits import pyhf_tight_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "cevns_stats" / "experiments" / "data" / "xenonnt"
 #: Livetimes [t·yr] of the release's plot.ipynb.
 LIVETIMES = {"sr0": 1.174398, "sr1": 2.342593, "sr2": 3.249665}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _tight_pyhf():
+    """pyhf's numpy backend with a tight tolerance in this module; the previous backend restored afterwards."""
+    with pyhf_tight_backend():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +86,6 @@ def test_sr01_significance_and_flux_with_pyhf(sm_workspace_sr01):
     ws = pyhf.Workspace(sm_workspace_sr01)
     model = ws.model()
     data = ws.data(model)
-    pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer())
     best = pyhf.infer.mle.fit(data, model)
     flux = float(best[model.config.poi_index]) * 5.46e6
     p0 = float(pyhf.infer.hypotest(0.0, data, model, test_stat="q0"))
