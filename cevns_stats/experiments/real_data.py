@@ -35,7 +35,7 @@ from scipy import optimize, stats
 
 from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 from cevns_stats.errors import FitError, InvalidInput, UnknownName
-from cevns_stats.experiments.leptoquark import LQLimit, lambda_from_epsilon
+from cevns_stats.experiments.leptoquark import CONFIDENCE_LEVEL, LQLimit, lambda_from_epsilon
 from cevns_stats.experiments.lz_ws2022 import LZ_EXPOSURE_TONNE_YEAR, LZ_SIGNAL_EVENTS_90CL, lz_signal_events
 from cevns_stats.experiments.pandax4t import PANDAX_SIGNIFICANCE, PANDAX_B8_FLUX_cm2_s, pandax4t_channels
 from cevns_stats.experiments.recast_channel import B8_POI, RecastChannel, build_recast_workspace
@@ -82,7 +82,6 @@ LZ_FLUX_CHANNELS = (
     "dsnb_nuebar",
     "dsnb_nux",
 )
-CONFIDENCE_LEVEL = 0.90
 #: Published ⁸B fluxes [cm⁻² s⁻¹] as (best fit, −1σ, +1σ) and significances [σ]: XENONnT SR0+SR1 (PRL 133,
 #: 191002) and PandaX-4T (PRL 133, 191001).
 PUBLISHED_FLUX = {

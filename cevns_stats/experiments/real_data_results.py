@@ -20,6 +20,7 @@ import pyhf
 
 from cevns_stats import __version__
 from cevns_stats.experiments.real_data import (
+    CONFIDENCE_LEVEL,
     NSI_BENCHMARKS,
     PUBLISHED_FLUX,
     b8_reference_flux,
@@ -210,7 +211,7 @@ def real_data_results(*, flavours=("mu",), progress=None) -> dict:
         lq += [lq_bound(exp, flavour).to_json() for exp in ("lz-ws2022", "combined")]
     return {
         "label": "beyond the paper: real data (XENONnT, PandaX-4T, LZ WS2022)",
-        "confidence_level_nsi": 0.90,
+        "confidence_level_nsi": CONFIDENCE_LEVEL,
         "flux": flux,
         "flux_8B_reference": dict(zip(("flux_cm2_s", "relative_uncertainty"), b8_reference_flux())),
         "published_flux": {
