@@ -129,7 +129,8 @@ def _readme(pub: Publication, bkg: dict, patchset: dict) -> str:
         ),
         (
             f"- `patchset.json`: {len(names)} patches over {patchset['metadata']['labels']} ({names[0]} … {names[-1]}); "
-            "each adds `NSI_<channel>` = eps·LIN + eps²·QUAD scaled by `mu` (mu = 1: the grid point, 0: the SM)."
+            "each adds `NSI_<channel>` = eps·LIN + eps²·QUAD scaled by `mu` (mu = 1: the grid point, 0: the SM); "
+            "a patch whose rates turn negative below mu = 10 records that mu as `mu_max` in its metadata."
         ),
         (
             f"- sha256 of BkgOnly.json (pyhf.utils.digest): `{patchset['metadata']['digests']['sha256']}`; "
@@ -175,9 +176,6 @@ def write_publications(root, publications=PUBLICATIONS) -> list[Path]:
         files = publication_files(pub)
         directory = Path(root) / "workspaces" / pub.directory
         write_publication(directory, files["BkgOnly.json"], files["patchset.json"], files["README.md"])
-        directory.chmod(0o755)  # a new folder arrives with its temporary folder's mode 0700
-        for path in directory.iterdir():
-            path.chmod(0o644)
         out.append(directory)
     return out
 

@@ -20,20 +20,22 @@ Forms of :func:`build_recast_workspace` (sample names as in :mod:`cevns_stats.li
 
 :func:`build_recast_publication` writes the HEPData form of :mod:`cevns_stats.likelihood.publish`: BkgOnly
 (``SM_k`` + backgrounds, the **observed** data, measurement ``cevns_nsi_patch``, POI ``mu`` declared only by
-the patches) and a patchset whose patch at each grid point adds ``NSI_k`` = ε·LIN_k + ε²·QUAD_k (with the
-same modifiers as the SM sample) scaled by ``mu``.
+the patches, init 1 and bounds [0, 10] as every cevns-stats publication) and a patchset whose patch at each
+grid point adds ``NSI_k`` = ε·LIN_k + ε²·QUAD_k (with the same modifiers as the SM sample) scaled by ``mu``;
+where destructive interference turns a rate negative below μ = 10 the patch records that μ as ``mu_max``.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pyhf
 
 from cevns_stats.errors import WorkspaceError
-from cevns_stats.likelihood.publish import HEPDATA_PLACEHOLDER, MEASUREMENT, patch_name
+from cevns_stats.likelihood.publish import HEPDATA_PLACEHOLDER, MEASUREMENT, POI_BOUNDS, POI_INIT, patch_name
 from cevns_stats.likelihood.workspace import validate_workspace
 from cevns_stats.physics.interactions import leptoquark_epsilon
 
@@ -55,7 +57,6 @@ LINEAR_MEASUREMENT = "cevns_nsi_linear"
 B8_POI = "mu_8B"
 B8_POI_BOUNDS = (0.0, 20.0)
 EPS_BOUND = 10.0
-_MU_MAX = 10.0
 _COMPONENTS = ("SM", "LIN", "QUAD")
 
 
@@ -226,17 +227,23 @@ def grid_epsilons(kind: str, grid) -> list[tuple[tuple[float, ...], float]]:
     return out
 
 
-def _mu_max(items: list[RecastChannel], eps_values) -> float:
-    """Largest μ ≤ 10 with SM_k + μ·NSI_k ≥ 0 (every channel, variant, bin, grid point); at least 1."""
-    mu_max = _MU_MAX
+def _mu_max(items: list[RecastChannel], eps: float) -> float | None:
+    """Largest μ with SM_k + μ·NSI_k ≥ 0 (every channel, variant, bin) at one grid point; None if unbounded."""
+    mu_max = math.inf
     for ch in items:
-        sm = ch.events((1, 0, 0))
-        for eps in eps_values:
-            nsi = ch.events((0, eps, eps**2))
-            negative = nsi < 0
-            if negative.any():
-                mu_max = min(mu_max, float(np.min(sm[negative] / -nsi[negative])))
-    return max(1.0, mu_max)
+        sm, nsi = ch.events((1, 0, 0)), ch.events((0, eps, eps**2))
+        negative = nsi < 0
+        if negative.any():
+            mu_max = min(mu_max, float(np.min(sm[negative] / -nsi[negative])))
+    return max(1.0, mu_max) if math.isfinite(mu_max) else None
+
+
+def _patch_metadata(kind: str, point: tuple, eps: float, items: list[RecastChannel]) -> dict:
+    metadata = {"name": patch_name(kind, point), "values": list(point), "eps": eps}
+    mu_max = _mu_max(items, eps)
+    if mu_max is not None and mu_max < POI_BOUNDS[1]:
+        metadata["mu_max"] = mu_max
+    return metadata
 
 
 def build_recast_publication(
@@ -252,7 +259,6 @@ def build_recast_publication(
     """
     items = _check_channels(channels)
     points = grid_epsilons(kind, grid)
-    mu_max = _mu_max(items, [eps for _, eps in points])
     bkg_only = {
         "version": "1.0.0",
         "channels": [
@@ -272,7 +278,7 @@ def build_recast_publication(
                 "config": {
                     "poi": "mu",
                     "parameters": [
-                        {"name": "mu", "inits": [1.0], "bounds": [[0.0, mu_max]]},
+                        {"name": "mu", "inits": [POI_INIT], "bounds": [list(POI_BOUNDS)]},
                         *_parameters(items),
                     ],
                 },
@@ -290,9 +296,7 @@ def build_recast_publication(
             for c, ch in enumerate(items)
             for i, k in enumerate(ch.flux_channels)
         ]
-        patches.append(
-            {"metadata": {"name": patch_name(kind, point), "values": list(point), "eps": eps}, "patch": ops}
-        )
+        patches.append({"metadata": _patch_metadata(kind, point, eps, items), "patch": ops})
     patchset = {
         "version": "1.0.0",
         "metadata": {
