@@ -10,9 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import click
@@ -216,30 +213,18 @@ def results_command(output, flavour):
 
 
 def write_all(directory, files: dict) -> Path:
-    """Write {name: str, bytes or JSON-ready dict} into ``directory``, all or nothing, files 0644, folder 0755.
+    """Write {name: str, bytes or JSON-ready dict} into ``directory``, all or nothing (files 0644, folder 0755).
 
-    Everything goes to a temporary folder beside ``directory`` first; each file is then moved into place by
-    an atomic rename (a new ``directory`` is renamed into place in one step).
+    Through :func:`cevns_stats.likelihood.files.atomic_directory` (a temporary sibling renamed into place).
     """
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
-    try:
+    from cevns_stats.likelihood.files import atomic_directory
+
+    with atomic_directory(directory) as tmp:
         for name, content in files.items():
             if isinstance(content, dict):
                 content = json.dumps(content, indent=4, sort_keys=True) + "\n"
-            data = content.encode() if isinstance(content, str) else bytes(content)
-            (tmp / name).write_bytes(data)
-            os.chmod(tmp / name, 0o644)
-        os.chmod(tmp, 0o755)
-        if not directory.exists():
-            os.replace(tmp, directory)
-        else:
-            for name in files:
-                os.replace(tmp / name, directory / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return directory
+            (tmp / name).write_bytes(content.encode() if isinstance(content, str) else bytes(content))
+    return Path(directory)
 
 
 def __dir__() -> list[str]:
