@@ -202,7 +202,7 @@ def real_data_results(*, flavours=("mu",), progress=None) -> dict:
         model = benchmark_model(name, options)
         for exp in ("lz-ws2022", "xenonnt", "pandax4t", "combined"):
             interval = nsi_interval(exp, label, experiment_channels(exp, model=model), eps_max=eps_max)
-            nsi.append(interval.to_json())
+            nsi.append({**interval.to_json(), "model_name": name, "model_options": dict(options)})
     lq = []
     for flavour in flavours:
         say(f"S1 leptoquark ({flavour})")

@@ -65,6 +65,10 @@ def _flux_panel(ax, flux: list, reference: dict, published: dict) -> None:
 
 def _nsi_panel(ax, nsi: list) -> None:
     models = list(dict.fromkeys(row["model"] for row in nsi))
+    words = {
+        row["model"]: model_description(row.get("model_name", row["model"]), row.get("model_options", {}))
+        for row in nsi
+    }
     y_of = {m: len(models) - 1 - i for i, m in enumerate(models)}
     for experiment, (label, colour, offset) in _EXPERIMENT_STYLE.items():
         first = True
@@ -80,7 +84,7 @@ def _nsi_panel(ax, nsi: list) -> None:
                 )
                 first = False
     ax.axvline(0.0, color="black", linewidth=0.6)
-    ax.set_yticks(list(y_of.values()), [model_description(m, {}) for m in y_of])
+    ax.set_yticks(list(y_of.values()), [words[m] for m in y_of])
     ax.set_xlabel(r"NSI coupling $\varepsilon$ (90% CL allowed)")
     ax.set_xlim(-1.0, 1.3)
     ax.set_ylim(-0.6, len(models) - 0.4)
