@@ -52,3 +52,17 @@ def load_reference_table(path: Path) -> np.ndarray:
         except ValueError:
             continue  # header row
     return np.array(rows)
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def committed_scalar_spec(folder: str = "darwin_scalar-universal", patch: str = "eps_0p01") -> dict:
+    """A committed scalar likelihood as one workspace: BkgOnly + one patch of its patchset (ε = 0.01, μ = 1)."""
+    import json
+
+    from cevns_stats.likelihood.patches import apply_patch
+
+    here = PROJECT_ROOT / "workspaces" / folder
+    read = lambda name: json.loads((here / name).read_text())  # noqa: E731
+    return apply_patch(read("BkgOnly.json"), read("patchset.json"), patch)

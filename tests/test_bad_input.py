@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import committed_scalar_spec
 
 from cevns_stats.cli import _register, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 WS = ROOT / "workspaces"
-SCALAR_WS = WS / "darwin_scalar-universal" / "workspace.json"
 BKG_ONLY = WS / "darwin_vector-minimal" / "BkgOnly.json"
 PATCHSET = WS / "darwin_vector-minimal" / "patchset.json"
 REACH = ["reach", "--model", "scalar-universal", "--eps", "0.01:0.1:3", "--exposures", "1:10:2"]
@@ -32,7 +32,7 @@ VEC = ["--model", "vector-universal"]
 
 
 def _workspace_with(change) -> dict:
-    spec = json.loads(SCALAR_WS.read_text())
+    spec = committed_scalar_spec()
     spec = copy.deepcopy(spec)
     change(spec)
     return spec
@@ -62,7 +62,7 @@ FIXTURES = {
     "patchset_as_ws.json": lambda: PATCHSET.read_text(),
     "not_json.json": lambda: "this is not JSON {",
     "not_a_workspace.json": lambda: json.dumps({"hello": "world"}),
-    "ws.json": lambda: SCALAR_WS.read_text(),
+    "ws.json": lambda: json.dumps(committed_scalar_spec()),
     "a_file": lambda: "I am a file",
     "flux.csv": lambda: "E,flux\n1,2\n2,nan\n",
     "eff.txt": lambda: "# E, eff\n1, 0.1\n3, 0.5\n2, 0.9\n",

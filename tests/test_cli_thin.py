@@ -9,15 +9,13 @@ runs of the console script are in ``tests/test_cli.py`` and ``tests/test_cli_inf
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from unittest import mock
 
 import pytest
 from click.testing import CliRunner
+from conftest import committed_scalar_spec
 
 from cevns_stats.cli import _register, cli
-
-WORKSPACE = Path(__file__).resolve().parents[1] / "workspaces" / "darwin_scalar-universal" / "workspace.json"
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +96,7 @@ def inference_api():
 
 def test_discover_reads_stdin_and_passes_its_options(runner, inference_api):
     analysis, discover, _ = inference_api
-    text = WORKSPACE.read_text(encoding="utf-8")
+    text = json.dumps(committed_scalar_spec())
     result = runner.invoke(
         cli,
         [
@@ -136,8 +134,10 @@ def test_discover_reads_stdin_and_passes_its_options(runner, inference_api):
 def test_limit_passes_cl_and_engine(runner, inference_api, tmp_path):
     analysis, _, limit = inference_api
     out = tmp_path / "limit.json"
+    workspace = tmp_path / "workspace.json"
+    workspace.write_text(json.dumps(committed_scalar_spec()))
     result = runner.invoke(
-        cli, ["limit", str(WORKSPACE), "--cl", "0.9", "--engine", "pyhf", "--output-file", str(out)]
+        cli, ["limit", str(workspace), "--cl", "0.9", "--engine", "pyhf", "--output-file", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert analysis.call_args.kwargs["engine"] == "pyhf"

@@ -10,13 +10,13 @@ paper's results have (their numbers are not physics; the physics is tested elsew
 from __future__ import annotations
 
 import io
-import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pyhf
 import pytest
+from conftest import committed_scalar_spec
 
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.physics.fluxes.catalogue import CHANNEL_NAMES, get_channels
@@ -120,7 +120,7 @@ def _figures():
         "vector-universal": _panel(0.5),  # never reaches 3σ: no contour, so no contour legend entry
         "vector-minimal": _panel(2.0),
     }
-    spec = json.loads((ROOT / "workspaces" / "darwin_scalar-universal" / "workspace.json").read_text())
+    spec = committed_scalar_spec()
     inits = pyhf.Workspace(spec).model().config.suggested_init()
     return {
         "fit": plot_fit_spectra(fit_spectra(spec, inits)),

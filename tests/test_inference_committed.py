@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyhf
 import pytest
+from conftest import committed_scalar_spec
 
 from cevns_stats.inference.discovery import asimov_z, generate_toys, q0
 from cevns_stats.inference.engine import CompiledModel
@@ -29,15 +30,6 @@ WORKSPACES = Path(__file__).resolve().parents[1] / "workspaces"
 
 def _json(path: Path) -> dict:
     return json.loads(path.read_text())
-
-
-def committed_scalar_spec(folder: str = "darwin_scalar-universal") -> dict:
-    """The committed DARWIN scalar likelihood at ε = 0.01 (μ = 1): ``workspace.json`` (ε_ref = 0.01) in the
-    old layout, BkgOnly + the ``eps_0p01`` patch in the new one (the same model; μ bounds [0, 10])."""
-    here = WORKSPACES / folder
-    if (here / "workspace.json").exists():
-        return _json(here / "workspace.json")
-    return apply_patch(_json(here / "BkgOnly.json"), _json(here / "patchset.json"), "eps_0p01")
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import click
+import numpy as np
 
 from cevns_stats.experiments.lq_overlays import PERTURBATIVITY_PROXY
 
@@ -234,20 +235,37 @@ def parse_channel_names(text: str | None, param_hint: str = "--channels"):
 
 
 def check_threshold(detector, channels) -> None:
-    """``click.BadParameter`` if E_th (where it acts) is at or above the largest recoil the channels give."""
+    """Refuse an E_th that leaves no events; warn when only a soft efficiency's tail below E_th is left.
+
+    A hard cut (step efficiency, or E_th applied to a measured table) at or above the largest recoil the
+    channels give leaves nothing: ``click.BadParameter``. The tanh efficiency is not a hard threshold
+    (PHYSICS.md §9): recoils below E_th still pass through its tail, so there the count is computed and a
+    ``Warning:`` line states that regime; only an efficiency below 1e-9 at the largest recoil is refused.
+    """
     from cevns_stats.detector.response import max_recoil_keV
 
-    if not getattr(detector, "uses_threshold", True):  # e.g. LZ's table: E_th plays no part
+    if not getattr(detector, "uses_threshold", True):  # e.g. LZ's table without --threshold
         return
     top = max_recoil_keV(detector, channels)
-    if detector.threshold_keV >= top:
-        e_max = max(ch.energy_max_MeV for ch in channels)
-        msg = (
-            f"threshold {_number(detector.threshold_keV)} keV is above the largest possible recoil in "
-            f"{detector.target.name}, {_number(top)} keV (E_ν up to {e_max:g} MeV in the selected channels); "
-            f"give E_th < {_number(top)} keV"
+    if detector.threshold_keV < top:
+        return
+    e_max = max(ch.energy_max_MeV for ch in channels)
+    where = (
+        f"threshold {_number(detector.threshold_keV)} keV is above the largest possible recoil in "
+        f"{detector.target.name}, {_number(top)} keV (E_ν up to {e_max:g} MeV in the selected channels)"
+    )
+    tail = float(np.max(detector.efficiency(np.array([top]))))
+    if detector.efficiency_name == "tanh" and tail > 1e-9 and top > detector.window_low_keV:
+        click.echo(
+            f"Warning: {where}; events come only from the tanh efficiency's tail below E_th "
+            f"(ε = {tail:.2g} at {_number(top)} keV)",
+            err=True,
         )
-        raise click.BadParameter(msg, param_hint="--threshold")
+        return
+    msg = f"{where}; give E_th < {_number(top)} keV"
+    if top <= detector.window_low_keV:
+        msg = f"{where}, and below the window floor {_number(detector.window_low_keV)} keV: select channels with more energetic neutrinos"
+    raise click.BadParameter(msg, param_hint="--threshold")
 
 
 def __dir__() -> list[str]:

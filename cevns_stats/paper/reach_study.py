@@ -81,7 +81,7 @@ def variants_for(target: str, panel: str) -> list[Variant]:
         return [base]
     out = [Variant(base, label=f"E_th = {t:g} keV", threshold_keV=t) for t in THRESHOLDS_keV]
     if target == "xenon":
-        out.append(Variant(base, label="LZ WS2022 efficiency", efficiency="lz-ws2022", threshold_keV=1.0))
+        out.append(Variant(base, label="LZ WS2022 efficiency", efficiency="lz-ws2022", threshold_keV=None))
     out += [
         Variant(base, label=f"atm. uncertainty {u:.0%}", atmospheric_uncertainty=u)
         for u in ATMOSPHERIC_UNCERTAINTIES[1:]
