@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -141,6 +141,16 @@ class LQLimit(NamedTuple):
     masses_GeV: np.ndarray
     lambda_bound: np.ndarray
     details: dict
+
+    @classmethod
+    def from_epsilon(
+        cls, experiment: str, flavour: str, exposure_tonne_year: float, method: str, **kw: Any
+    ) -> LQLimit:
+        """The bound with ``lambda_bound`` computed from ``epsilon_90`` and ``masses_GeV`` (keywords: the
+        other fields; ``normalisation`` defaults to ``direct``)."""
+        kw.setdefault("normalisation", "direct")
+        kw["lambda_bound"] = lambda_from_epsilon(kw["masses_GeV"], kw["epsilon_90"])
+        return cls(experiment, flavour, exposure_tonne_year, method, **kw)
 
     @property
     def lambda_at_1TeV(self) -> float:
@@ -278,17 +288,16 @@ def lz_lq_limit(
         "LZ WS2022 counting recast: NSI excess (LIN+QUAD, LZ efficiency, 0-20 keVnr) = "
         f"{LZ_SIGNAL_EVENTS_90CL} events (90% CL, calibrated on LZ's WIMP median sensitivity)"
     )
-    return LQLimit(
+    return LQLimit.from_epsilon(
         "lz-ws2022",
         flavour,
         LZ_EXPOSURE_TONNE_YEAR,
         method,
-        normalisation,
-        eps[normalisation],
-        b8,
-        masses,
-        lambda_from_epsilon(masses, eps[normalisation]),
-        details,
+        normalisation=normalisation,
+        epsilon_90=eps[normalisation],
+        sm_8b_events=b8,
+        masses_GeV=masses,
+        details=details,
     )
 
 
@@ -374,17 +383,15 @@ def future_lq_limit(
         "expected (Asimov, median) asymptotic CLs with q~_mu in nu = -eps >= 0, binned profile "
         "likelihood with one normsys per flux channel (fast engine)"
     )
-    return LQLimit(
+    return LQLimit.from_epsilon(
         experiment,
         flavour,
         exposure,
         method,
-        "direct",
-        eps90,
-        b8,
-        masses,
-        lambda_from_epsilon(masses, eps90),
-        details,
+        epsilon_90=eps90,
+        sm_8b_events=b8,
+        masses_GeV=masses,
+        details=details,
     )
 
 
