@@ -129,10 +129,11 @@ def _python_blocks(markdown: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", markdown, flags=re.DOTALL)
 
 
-def test_architecture_doc_example_runs():
-    """The README-ready example of docs/architecture.md runs as written (it ends with its own asserts)."""
-    blocks = _python_blocks((ROOT / "docs" / "architecture.md").read_text(encoding="utf-8"))
-    assert blocks, "docs/architecture.md has no ```python example"
+@pytest.mark.parametrize("document", ["docs/architecture.md", "README.md"])
+def test_python_example_runs(document):
+    """The Python example of docs/architecture.md and the README runs as written (it ends with its own asserts)."""
+    blocks = _python_blocks((ROOT / document).read_text(encoding="utf-8"))
+    assert blocks, f"{document} has no ```python example"
     result = subprocess.run(
         [sys.executable, "-c", blocks[0]], cwd=ROOT, capture_output=True, text=True, check=False, timeout=600
     )
