@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cevns_stats.likelihood.templates import TemplateSet
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -66,3 +68,27 @@ def committed_scalar_spec(folder: str = "darwin_scalar-universal", patch: str = 
     here = PROJECT_ROOT / "workspaces" / folder
     read = lambda name: json.loads((here / name).read_text())  # noqa: E731
     return apply_patch(read("BkgOnly.json"), read("patchset.json"), patch)
+
+
+# A small synthetic template set shared by the workspace and publication tests.
+CHANNELS = ("8B", "7Be_384", "7Be_862", "atm_numu")
+SIGMAS = (0.12, 0.06, 0.06, 0.5)
+NUISANCES = ("nu_flux_8B", "nu_flux_7Be", "nu_flux_7Be", "nu_flux_atm_numu")
+
+
+def make_templates(name: str, scale: float = 1.0, *, interference: bool = True, seed: int = 0) -> TemplateSet:
+    """Rates (Q + ε·ΔQ)²·shape per channel (so SM + εLIN + ε²QUAD ≥ 0 for every ε), 6 bins."""
+    rng = np.random.default_rng(seed)
+    shape = scale * rng.uniform(0.2, 5.0, size=(len(CHANNELS), 6))
+    charge, delta = -1.0, rng.uniform(2.0, 6.0, size=(len(CHANNELS), 1))
+    values = {
+        "SM": charge**2 * shape,
+        "LIN": 2 * charge * delta * shape * interference,
+        "QUAD": delta**2 * shape,
+    }
+    meta = {
+        "detector": name,
+        "target": name,
+        "model": "vector-universal" if interference else "scalar-universal",
+    }
+    return TemplateSet(np.linspace(1.0, 7.0, 7), values, CHANNELS, SIGMAS, NUISANCES, meta)

@@ -12,7 +12,7 @@ import numpy as np
 import pyhf
 import pytest
 from click.testing import CliRunner
-from test_workspace import make_templates
+from conftest import make_templates
 
 from cevns_stats.errors import WorkspaceError
 from cevns_stats.likelihood.patches import apply_patch

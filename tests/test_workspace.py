@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pyhf
 import pytest
+from conftest import NUISANCES, make_templates
 from scipy.stats import norm
 
 from cevns_stats.errors import WorkspaceError
 from cevns_stats.likelihood.combination import combine_workspaces
 from cevns_stats.likelihood.histfactory import export_histfactory, import_histfactory, roundtrip_histfactory
-from cevns_stats.likelihood.templates import TemplateSet
 from cevns_stats.likelihood.workspace import (
     build_workspace,
     default_eps_ref,
@@ -26,27 +26,6 @@ from cevns_stats.likelihood.workspace import (
 )
 
 PYHF = str(Path(sys.executable).with_name("pyhf"))
-CHANNELS = ("8B", "7Be_384", "7Be_862", "atm_numu")
-SIGMAS = (0.12, 0.06, 0.06, 0.5)
-NUISANCES = ("nu_flux_8B", "nu_flux_7Be", "nu_flux_7Be", "nu_flux_atm_numu")
-
-
-def make_templates(name: str, scale: float = 1.0, *, interference: bool = True, seed: int = 0) -> TemplateSet:
-    """Rates (Q + ε·ΔQ)²·shape per channel (so SM + εLIN + ε²QUAD ≥ 0 for every ε), 6 bins."""
-    rng = np.random.default_rng(seed)
-    shape = scale * rng.uniform(0.2, 5.0, size=(len(CHANNELS), 6))
-    charge, delta = -1.0, rng.uniform(2.0, 6.0, size=(len(CHANNELS), 1))
-    values = {
-        "SM": charge**2 * shape,
-        "LIN": 2 * charge * delta * shape * interference,
-        "QUAD": delta**2 * shape,
-    }
-    meta = {
-        "detector": name,
-        "target": name,
-        "model": "vector-universal" if interference else "scalar-universal",
-    }
-    return TemplateSet(np.linspace(1.0, 7.0, 7), values, CHANNELS, SIGMAS, NUISANCES, meta)
 
 
 def expected(spec: dict, pars: dict | None = None, data=None) -> np.ndarray:
