@@ -44,7 +44,7 @@ from cevns_stats.inference.discovery import q0
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch
 from cevns_stats.inference.limits import eps_intervals
-from cevns_stats.physics.fluxes.catalogue import get_channels
+from cevns_stats.physics.fluxes.catalogue import DEFAULT_CHANNELS, get_channels
 from cevns_stats.physics.interactions import NSIModel, make_model
 from cevns_stats.physics.nuclei import get_target
 from cevns_stats.physics.rates import rate_components, unit_rates
@@ -71,17 +71,7 @@ log = logging.getLogger(__name__)
 
 EXPERIMENTS = ("xenonnt", "pandax4t", "lz-ws2022", "combined")
 #: Flux channels of the LZ bin: every default channel with SM recoils in its 0–20 keVnr window.
-LZ_FLUX_CHANNELS = (
-    "8B",
-    "hep",
-    "atm_nue",
-    "atm_nuebar",
-    "atm_numu",
-    "atm_numubar",
-    "dsnb_nue",
-    "dsnb_nuebar",
-    "dsnb_nux",
-)
+LZ_FLUX_CHANNELS = ("8B", "hep", *(n for n in DEFAULT_CHANNELS if n.startswith(("atm_", "dsnb_"))))
 #: Published ⁸B fluxes [cm⁻² s⁻¹] as (best fit, −1σ, +1σ) and significances [σ]: XENONnT SR0+SR1 (PRL 133,
 #: 191002) and PandaX-4T (PRL 133, 191001).
 PUBLISHED_FLUX = {
