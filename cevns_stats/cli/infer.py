@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cevns_stats.cli.options import FINITE_FLOAT, echo_json, write_atomic
+from cevns_stats.cli.options import FINITE_FLOAT, echo_json, plot_option, write_atomic
 from cevns_stats.cli.validation import Count
 
 if TYPE_CHECKING:
@@ -278,12 +278,10 @@ def _intervals(intervals) -> str:
 @click.command("fit")
 @_input_options
 @click.option("--minos", multiple=True, metavar="PAR", help="MINOS interval for this parameter (repeatable).")
-@click.option(
-    "--plot",
-    "plot_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Write the pre/post-fit spectrum figure (fit_spectrum.png/.pdf) into this directory.",
+@plot_option(
+    "Write the pre/post-fit spectrum figure (fit_spectrum.png/.pdf) into this directory.",
+    dest="plot_dir",
+    folder=True,
 )
 def fit_command(**kw):
     """Maximum-likelihood fit with MINUIT: best fit, HESSE errors, MINOS, correlations, nuisance pulls."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cevns_stats.cli.options import echo_json, write_atomic
+from cevns_stats.cli.options import echo_json, plot_option, write_atomic
 from cevns_stats.cli.output import check_image_output
 from cevns_stats.cli.validation import EXPOSURE
 from cevns_stats.experiments.leptoquark import (
@@ -88,13 +88,7 @@ def _figure(limit: LQLimit):
     help="LZ only: our 8B rate (direct) or rescaled to LZ's quoted 0.14 events.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Draw the (m_S1, lambda) exclusion (PNG/PDF by suffix).",
-)
+@plot_option("Draw the (m_S1, lambda) exclusion (PNG/PDF by suffix).")
 def lq_limit_command(experiment, flavour, exposure, normalisation, as_json, plot_path):
     """90 % CL exclusion of the S1 leptoquark coupling lambda against its mass."""
     check_image_output(plot_path, "--plot")

@@ -33,6 +33,8 @@ __all__ = [
     "detector_options",
     "echo_json",
     "model_options",
+    "output_option",
+    "plot_option",
     "write_atomic",
 ]
 
@@ -51,6 +53,20 @@ class _FiniteFloat(click.ParamType):
 
 
 FINITE_FLOAT = _FiniteFloat()
+
+
+def output_option(dest: str, *, folder: bool, help: str, required: bool = False, default: str | None = None):
+    """``--output/-o DEST``: a folder (``folder=True``) or a file path; checked by the command before computing."""
+    path = click.Path(file_okay=False) if folder else click.Path(dir_okay=False)
+    if default is None:  # click: an explicit default=None would satisfy required=True
+        return click.option("--output", "-o", dest, type=path, required=required, help=help)
+    return click.option("--output", "-o", dest, type=path, required=required, default=default, help=help)
+
+
+def plot_option(help: str, *, dest: str = "plot_path", folder: bool = False):
+    """``--plot``: where to draw the command's figure (a file whose suffix picks the format, or a folder)."""
+    path = click.Path(file_okay=False) if folder else click.Path(dir_okay=False)
+    return click.option("--plot", dest, type=path, default=None, help=help)
 
 
 class _Window(click.ParamType):

@@ -10,6 +10,7 @@ from cevns_stats.cli.options import (
     detector_options,
     echo_json,
     model_options,
+    plot_option,
     write_atomic,
 )
 
@@ -57,13 +58,7 @@ def _table(summary: dict) -> str:
 @detector_options
 @model_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Draw the recoil spectrum per channel (PNG/PDF by suffix).",
-)
+@plot_option("Draw the recoil spectrum per channel (PNG/PDF by suffix).")
 def rates_command(as_json, plot_path, **kw):
     """Expected CEvNS events per flux channel for a detector."""
     from cevns_stats.cli.output import check_image_output

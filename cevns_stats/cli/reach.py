@@ -19,6 +19,7 @@ from cevns_stats.cli.options import (
     detector_options,
     echo_json,
     model_options,
+    plot_option,
     write_atomic,
 )
 from cevns_stats.cli.output import check_file_output, check_image_output
@@ -180,13 +181,7 @@ def _text(payload: dict) -> str:
 @click.option(
     "--output", "output", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here."
 )
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Draw the reach map (PNG/PDF by suffix).",
-)
+@plot_option("Draw the reach map (PNG/PDF by suffix).")
 def reach_command(
     exposures,
     eps_values,

@@ -13,6 +13,7 @@ from cevns_stats.cli.options import (
     detector_options,
     echo_json,
     model_options,
+    output_option,
 )
 from cevns_stats.likelihood.files import atomic_directory
 
@@ -36,14 +37,7 @@ def template_basename(preset: str, model, threshold_keV: float | None) -> str:
 @click.command("templates")
 @detector_options
 @model_options
-@click.option(
-    "--output",
-    "-o",
-    "output_dir",
-    type=click.Path(file_okay=False),
-    required=True,
-    help="Directory for <name>.root and <name>.json.",
-)
+@output_option("output_dir", folder=True, required=True, help="Directory for <name>.root and <name>.json.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (files, totals) on stdout.")
 def templates_command(output_dir, as_json, **kw):
     """Build per-channel SM, LIN (per ε) and QUAD (per ε²) templates for a preset and model."""

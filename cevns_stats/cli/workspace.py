@@ -14,6 +14,7 @@ from cevns_stats.cli.options import (
     build_model,
     detector_options,
     model_options,
+    output_option,
     write_atomic,
 )
 from cevns_stats.cli.output import check_folder_output
@@ -127,11 +128,9 @@ def _single_workspace(templates, model, kw):
 @click.option(
     "--linear", is_flag=True, help="Write the linear-basis workspace (nsi_lin = --eps, nsi_quad = ε²)."
 )
-@click.option(
-    "--output",
-    "-o",
+@output_option(
     "output_dir",
-    type=click.Path(file_okay=False),
+    folder=True,
     required=True,
     help="Directory for workspace.json or BkgOnly.json + patchset.json, and README.md.",
 )
@@ -186,14 +185,7 @@ def _window_text(settings: dict) -> str:
 
 @click.command("combine")
 @click.argument("workspaces", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--output",
-    "-o",
-    "output_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Combined workspace JSON (default: stdout).",
-)
+@output_option("output_file", folder=False, help="Combined workspace JSON (default: stdout).")
 @click.option(
     "--join",
     type=click.Choice(["outer", "none", "left outer", "right outer"]),
