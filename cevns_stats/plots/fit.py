@@ -8,8 +8,6 @@ fit with the observed counts; :func:`write_fit_spectrum` writes PNG and PDF atom
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,6 +15,7 @@ import numpy as np
 import pyhf
 from matplotlib.ticker import MaxNLocator
 
+from cevns_stats.likelihood.files import write_file_atomic
 from cevns_stats.plots.common import new_figure, sample_label, sample_style, save_figure, style
 
 __all__ = ["ChannelSpectra", "fit_spectra", "plot_fit_spectra", "write_fit_spectrum"]
@@ -92,25 +91,11 @@ def _draw_stack(ax, ch: ChannelSpectra, values: np.ndarray) -> None:
 
 def write_fit_spectrum(spec: dict, result, directory, *, measurement: str | None = None) -> list[Path]:
     """Write ``fit_spectrum.png`` and ``.pdf`` into ``directory`` (each through a temporary sibling)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     fig = plot_fit_spectra(fit_spectra(spec, result.bestfit, measurement=measurement, poi_name=result.poi))
-    umask = os.umask(0)
-    os.umask(umask)
-    paths = []
-    for suffix in ("png", "pdf"):
-        path = directory / f"fit_spectrum.{suffix}"
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".fit_spectrum.", suffix=f".{suffix}")
-        os.close(fd)
-        try:
-            save_figure(fig, tmp)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        paths.append(path)
-    return paths
+    return [
+        write_file_atomic(Path(directory) / f"fit_spectrum.{suffix}", lambda tmp: save_figure(fig, tmp))
+        for suffix in ("png", "pdf")
+    ]
 
 
 def __dir__() -> list[str]:
