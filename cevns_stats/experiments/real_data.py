@@ -35,7 +35,7 @@ from scipy import optimize, stats
 
 from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 from cevns_stats.errors import FitError, InvalidInput, UnknownName
-from cevns_stats.experiments.leptoquark import CONFIDENCE_LEVEL, LQLimit, lambda_from_epsilon
+from cevns_stats.experiments.leptoquark import CONFIDENCE_LEVEL, LQLimit
 from cevns_stats.experiments.lz_ws2022 import LZ_EXPOSURE_TONNE_YEAR, LZ_SIGNAL_EVENTS_90CL, lz_signal_events
 from cevns_stats.experiments.pandax4t import PANDAX_SIGNIFICANCE, PANDAX_B8_FLUX_cm2_s, pandax4t_channels
 from cevns_stats.experiments.recast_channel import B8_POI, RecastChannel, build_recast_workspace
@@ -345,17 +345,15 @@ def lq_bound(
         "observed data, profile likelihood (flux and detector nuisances profiled), 90% CL two-sided interval "
         "t <= 2.706 in eps (tied SM + eps*LIN + eps^2*QUAD); eps_90 = its most negative end"
     )
-    return LQLimit(
+    return LQLimit.from_epsilon(
         experiment,
         flavour,
         _exposure(channels),
         method,
-        "direct",
-        eps90,
-        b8,
-        masses,
-        lambda_from_epsilon(masses, eps90),
-        {"interval": interval.to_json(), "channels": [ch.name for ch in channels]},
+        epsilon_90=eps90,
+        sm_8b_events=b8,
+        masses_GeV=masses,
+        details={"interval": interval.to_json(), "channels": [ch.name for ch in channels]},
     )
 
 
