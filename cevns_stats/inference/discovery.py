@@ -66,6 +66,7 @@ def q0(
     bounds=None,
     starts=None,
     backend: str = "numpy",
+    row_scale: np.ndarray | None = None,
 ) -> DiscoveryResult:
     """One-sided discovery test statistic q0 for each dataset (row of data_main (n, B), data_aux (n, A)).
 
@@ -79,6 +80,9 @@ def q0(
             by default the free fit starts from the background-only fit.
         backend: "numpy" (default) or "jax" (:mod:`.jax_backend`, optional; default options only:
             direction +1, null value 0, no fixed/init/bounds/starts; its fits' nll omit constant terms).
+        row_scale: optional (n, R) per-dataset factors of the model's rows (:func:`fit_batch`), so that
+            datasets of differently scaled models (e.g. reach-grid points) are tested in one batch; the
+            batch's mean dataset is then not used as the start (give ``init``).
 
     Returns:
         DiscoveryResult (q0, z, poi_hat, converged, free, null).
@@ -93,21 +97,33 @@ def q0(
     """
     name, index, lower, upper = _poi_range(model, poi, direction, null_value, bounds)
     if backend == "jax":
-        return _q0_jax(model, data_main, data_aux, name, (direction, null_value, fixed, init, bounds, starts))
+        options = (direction, null_value, fixed, init, bounds, starts, row_scale)
+        return _q0_jax(model, data_main, data_aux, name, options)
     if backend != "numpy":
         msg = f"backend must be 'numpy' or 'jax', got {backend!r}"
         raise InvalidInput(msg)
     null_fixed = {**(fixed or {}), name: null_value}
-    if init is None:
+    if init is None and row_scale is None:
         init = _mean_start(model, data_main, data_aux, null_fixed, bounds)
-    null = fit_batch(model, data_main, data_aux, fixed=null_fixed, init=init, bounds=bounds)
+    null = fit_batch(
+        model, data_main, data_aux, fixed=null_fixed, init=init, bounds=bounds, row_scale=row_scale
+    )
     free_bounds = _with_bound(model, bounds, name, (lower, upper))
     if starts is None:
         # start from the background-only fit: toys without an excess then stop on the boundary at once
-        free = fit_batch(model, data_main, data_aux, fixed=fixed, init=null.pars, bounds=free_bounds)
+        free = fit_batch(
+            model, data_main, data_aux, fixed=fixed, init=null.pars, bounds=free_bounds, row_scale=row_scale
+        )
     else:
         free = fit_multistart(
-            model, data_main, data_aux, starts={name: starts}, fixed=fixed, init=init, bounds=free_bounds
+            model,
+            data_main,
+            data_aux,
+            starts={name: starts},
+            fixed=fixed,
+            init=init,
+            bounds=free_bounds,
+            row_scale=row_scale,
         )
     poi_hat = free.pars[:, index]
     stat = np.where(

@@ -25,13 +25,13 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import brentq
 
 from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.distributed import map_tasks
 from cevns_stats.inference.reach_points import (
     PointResult,
     ReachSetup,
+    asimov_points,
     point_asimov,
     point_model,
     point_toys,
@@ -47,6 +47,7 @@ __all__ = [
     "contours",
     "crossing",
     "eps_reach",
+    "eps_reach_curve",
     "exposure_row",
     "point_asimov",
     "point_model",
@@ -271,28 +272,110 @@ def eps_reach(
 ) -> float:
     """The |ε| at which the Asimov Z reaches ``z`` at a fixed exposure (first crossing from small |ε|).
 
-    |ε| is stepped up by factors of 2 from ``eps_min`` until Z ≥ z, then the crossing is refined with
-    Brent's method in log|ε| (relative tolerance ≈ ``xtol``). ``sign`` picks the side of signed models.
+    One point of :func:`eps_reach_curve` (see there for the method and the arguments).
 
     Returns:
-        |ε| of the crossing, or NaN if Z stays below ``z`` up to ``eps_max``.
+        |ε| of the crossing, or NaN if Z stays below ``z`` up to ``eps_max`` (or is above it at ``eps_min``).
+    """
+    curve = eps_reach_curve(
+        setup, [exposure_tonne_year], z=z, sign=sign, eps_min=eps_min, eps_max=eps_max, xtol=xtol
+    )
+    return float(curve[0])
+
+
+def eps_reach_curve(
+    setup: ReachSetup,
+    exposures_tonne_year,
+    *,
+    z=3.0,
+    sign: int = 1,
+    eps_min: float = 1e-6,
+    eps_max: float = 10.0,
+    xtol: float = 1e-4,
+    max_iter: int = 100,
+) -> np.ndarray:
+    """The |ε| at which the Asimov Z first reaches ``z`` at each exposure, all exposures at once.
+
+    Args:
+        exposures_tonne_year: (n,) exposures [t·yr].
+        z: the Z level, scalar or (n,) (one per exposure; repeat an exposure for several levels).
+        sign: +1, or −1 for the ε < 0 side of signed models.
+        eps_min, eps_max: the |ε| range searched; xtol: tolerance on the crossing in log|ε|.
+
+    |ε| is stepped up by factors of 2 from ``eps_min`` (the ladder is evaluated for every distinct exposure
+    in one batch, :func:`~cevns_stats.inference.reach_points.asimov_points`), the first ladder interval
+    in which Z reaches ``z`` brackets the crossing, and the crossings are refined together by the Illinois
+    variant of regula falsi in log|ε| (Dowell & Jarratt, BIT 11 (1971) 168), one batched Asimov fit per
+    iteration, until each bracket is narrower than ``xtol`` or |Z − z| < 1e-9·z.
+
+    Returns:
+        (n,) |ε| of the crossings; NaN where Z stays below ``z`` up to ``eps_max`` or is above it at ``eps_min``.
     """
     if sign not in (-1, 1) or (not setup.signed and sign < 0):
         msg = f"sign must be +1 (or -1 for signed models), got {sign!r}"
         raise InvalidInput(msg)
+    exposures = np.atleast_1d(np.asarray(exposures_tonne_year, dtype=float))
+    level = np.broadcast_to(np.asarray(z, dtype=float), exposures.shape)
+    ladder = np.append(np.arange(math.log(eps_min), math.log(eps_max), math.log(2.0)), math.log(eps_max))
+    distinct, which = np.unique(exposures, return_inverse=True)
+    z_ladder = (
+        asimov_points(
+            setup, np.repeat(distinct, ladder.size), sign * np.exp(np.tile(ladder, distinct.size))
+        ).reshape(distinct.size, ladder.size)[which]
+        - level[:, None]
+    )  # (n, ladder)
+    reached = z_ladder >= 0
+    first = np.argmax(reached, axis=1)
+    out = np.full(exposures.size, math.nan)
+    todo = np.flatnonzero(reached.any(axis=1) & (first > 0))
+    if todo.size == 0:
+        return out
+    lo, hi = ladder[first[todo] - 1], ladder[first[todo]]
+    f_lo, f_hi = z_ladder[todo, first[todo] - 1], z_ladder[todo, first[todo]]
 
-    def excess(log_eps: float) -> float:
-        return point_asimov(setup, exposure_tonne_year, sign * math.exp(log_eps)) - z
+    def excess(rows: np.ndarray, log_eps: np.ndarray) -> np.ndarray:
+        return asimov_points(setup, exposures[todo[rows]], sign * np.exp(log_eps)) - level[todo[rows]]
 
-    low = math.log(eps_min)
-    if excess(low) >= 0:
-        return math.nan
-    while low < math.log(eps_max):
-        high = min(low + math.log(2.0), math.log(eps_max))
-        if excess(high) >= 0:
-            return math.exp(brentq(excess, low, high, xtol=xtol))
-        low = high
-    return math.nan
+    out[todo] = np.exp(_illinois(excess, (lo, hi), (f_lo, f_hi), xtol, 1e-9 * level[todo], max_iter))
+    return out
+
+
+def _illinois(function, bracket, values, xtol, ftol, max_iter) -> np.ndarray:
+    """Roots of increasing functions in the brackets (lo, hi) with f(lo) < 0 ≤ f(hi), all at once.
+
+    ``function(rows, x)`` evaluates the functions of the given rows at x. Regula falsi with the Illinois
+    weight: an end point kept twice in a row has its value halved, so both ends converge (superlinearly).
+    The root of each bracket is returned by linear interpolation of the final (unweighted) end values.
+    """
+    lo, hi = (np.array(a, dtype=float) for a in bracket)
+    f_lo, f_hi = (np.array(a, dtype=float) for a in values)
+    w_lo, w_hi = f_lo.copy(), f_hi.copy()  # weighted end values used for the next point
+    side = np.zeros(lo.size, dtype=int)  # −1: lo moved last, +1: hi moved last
+    root = np.full(lo.size, np.nan)
+    active = np.arange(lo.size)
+    for _ in range(max_iter):
+        active = active[hi[active] - lo[active] >= xtol]
+        if active.size == 0:
+            break
+        a, b = lo[active], hi[active]
+        x = a - w_lo[active] * (b - a) / (w_hi[active] - w_lo[active])
+        x = np.where((x > a) & (x < b), x, 0.5 * (a + b))  # bisect if the weights push x out
+        f = function(active, x)
+        hit = np.abs(f) < ftol[active]
+        root[active[hit]] = x[hit]
+        up = f >= 0
+        move_hi, move_lo = active[up], active[~up]
+        hi[move_hi], f_hi[move_hi], w_hi[move_hi] = x[up], f[up], f[up]
+        lo[move_lo], f_lo[move_lo], w_lo[move_lo] = x[~up], f[~up], f[~up]
+        w_lo[move_hi[side[move_hi] == 1]] *= 0.5  # lo kept twice in a row: halve its weight
+        w_hi[move_lo[side[move_lo] == -1]] *= 0.5
+        side[move_hi], side[move_lo] = 1, -1
+        lo[active[hit]] = hi[active[hit]] = x[hit]
+    left = np.isnan(root)
+    width = f_hi[left] - f_lo[left]
+    frac = np.divide(-f_lo[left], width, out=np.full(width.shape, 0.5), where=width > 0)
+    root[left] = lo[left] + frac * (hi[left] - lo[left])
+    return root
 
 
 def __dir__() -> list[str]:

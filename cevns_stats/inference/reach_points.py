@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from cevns_stats.errors import InvalidInput
-from cevns_stats.inference.discovery import asimov_z, generate_toys, significance
+from cevns_stats.inference.discovery import generate_toys, q0, significance
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.factors import FactorKind
 from cevns_stats.inference.fit import fit_batch, fit_multistart, nll_grad_hess
@@ -25,6 +25,7 @@ __all__ = [
     "SIGNED_BOUND",
     "PointResult",
     "ReachSetup",
+    "asimov_points",
     "point_asimov",
     "point_model",
     "point_toys",
@@ -98,12 +99,35 @@ def _starts(setup: ReachSetup, eps: float):
 
 def point_asimov(setup: ReachSetup, exposure_tonne_year: float, eps: float) -> float:
     """Asimov (median) discovery Z = √q0 at one point (signal restricted to the sign of ε)."""
-    _check_eps(setup, eps)
-    model = point_model(setup, exposure_tonne_year, eps)
-    direction = int(np.sign(eps)) if setup.signed else 1
-    return float(
-        asimov_z(model, _truth(model, eps, setup.signed), direction=direction, starts=_starts(setup, eps))[0]
-    )
+    return float(asimov_points(setup, [exposure_tonne_year], [eps])[0])
+
+
+def asimov_points(setup: ReachSetup, exposures_tonne_year, eps) -> np.ndarray:
+    """Asimov Z at each point (exposure_i, ε_i), shape (n,): one batched q0 over all points.
+
+    Args:
+        exposures_tonne_year: (n,) exposures [t·yr] (or one, broadcast).
+        eps: (n,) injected ε, all of one sign (the sign selects the bounds, direction and starts).
+
+    Each point's Asimov dataset and fits use the unit-exposure model with its rows scaled by E·|ε|^p
+    (``row_scale``), exactly the model of :func:`point_model`; the fits start from the model's init,
+    so each Z equals that of a separate fit of the point.
+    """
+    eps = np.atleast_1d(np.asarray(eps, dtype=float))
+    exposures = np.broadcast_to(np.asarray(exposures_tonne_year, dtype=float), eps.shape)
+    for value in eps:
+        _check_eps(setup, float(value))
+    if np.unique(np.sign(eps)).size != 1:
+        raise InvalidInput("the ε of one batch of Asimov points must all have the same sign")
+    model = point_model(setup, 1.0, math.copysign(1.0, eps[0]))  # unit scale, the bounds of this sign
+    truth = _truth(model, eps[0], setup.signed)
+    scales = exposures[:, None] * np.abs(eps)[:, None] ** setup.eps_power  # (n, R)
+    main = (model.row_factors(truth[None]) * scales) @ model.basis
+    aux = np.repeat(model.expected_auxdata(truth), eps.size, axis=0)
+    direction = int(np.sign(eps[0])) if setup.signed else 1
+    starts = _starts(setup, eps[0])
+    result = q0(model, main, aux, direction=direction, starts=starts, init=model.init, row_scale=scales)
+    return result.z
 
 
 def point_toys(

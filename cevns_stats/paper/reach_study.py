@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.projections import reach_setup
-from cevns_stats.inference.reach import contours, eps_reach, reach_grid
+from cevns_stats.inference.reach import contours, eps_reach_curve, reach_grid
 from cevns_stats.inference.reach_points import ReachSetup
 from cevns_stats.paper.config import (
     ATMOSPHERIC_UNCERTAINTIES,
@@ -102,12 +102,14 @@ def asimov_curve(
     setup: ReachSetup, exposures_tonne_year: ArrayLike, *, sign: int, levels: Sequence[float] = _LEVELS
 ) -> dict[float, np.ndarray]:
     """{level: (n,) |ε| at which the Asimov Z reaches each level at each exposure (NaN where |ε| > 10)}."""
-    return {
-        level: np.array(
-            [eps_reach(setup, float(e), z=level, sign=sign) for e in np.asarray(exposures_tonne_year)]
-        )
-        for level in levels
-    }
+    exposures = np.asarray(exposures_tonne_year, dtype=float).ravel()
+    roots = eps_reach_curve(
+        setup,
+        np.tile(exposures, len(levels)),
+        z=np.repeat(np.asarray(levels, dtype=float), exposures.size),
+        sign=sign,
+    )
+    return dict(zip(levels, roots.reshape(len(levels), exposures.size)))
 
 
 def _is_reference(variant: Variant) -> bool:
