@@ -5,6 +5,12 @@
 dashboard) for the duration of the ``with`` block; with neither it yields ``None`` and :func:`map_tasks`
 runs in-process. A task carries everything that decides its result (e.g. its own ``SeedSequence``), so the
 results are identical however and wherever the tasks run.
+
+The loopback cluster's workers keep freed memory (glibc ``MALLOC_TRIM_THRESHOLD_`` 256 MiB and
+``MALLOC_MMAP_THRESHOLD_`` 32 MiB, set before they are spawned): Dask's default trim threshold (64 KiB,
+meant for long-lived workers to hand memory back) makes every multi-MB work array of the batched fits
+come from fresh pages, which made the fits ≈ 1.5× slower on a worker than in-process (scripts/bench_reach.py).
+A cluster the user runs (``scheduler``) keeps its own settings.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ import sys
 
 from cevns_stats.errors import InvalidInput
 
-__all__ = ["dask_client", "map_tasks"]
+__all__ = ["WORKER_MALLOC_ENVIRON", "dask_client", "map_tasks"]
+
+#: glibc malloc settings of the loopback cluster's workers (module docstring); bytes.
+WORKER_MALLOC_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 256 * 2**20, "MALLOC_MMAP_THRESHOLD_": 32 * 2**20}
 
 
 def _check(scheduler, workers) -> None:
@@ -37,6 +46,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     if scheduler is None and workers is None:
         yield None
         return
+    import dask.config
     from dask.distributed import Client, LocalCluster
 
     cluster = None
@@ -44,13 +54,17 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         if scheduler is not None:
             client = Client(scheduler, timeout="10s")
         else:
-            cluster = LocalCluster(
-                n_workers=workers,
-                processes=True,
-                threads_per_worker=1,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
+            environ = {
+                f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_MALLOC_ENVIRON.items()
+            }
+            with dask.config.set(environ):
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    processes=True,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
             client = Client(cluster)
     except (OSError, TimeoutError) as err:
         msg = f"cannot connect to the Dask scheduler {scheduler!r}: {err}"
