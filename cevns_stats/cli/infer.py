@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cevns_stats.cli.options import FINITE_FLOAT, echo_json, plot_option, write_atomic
+from cevns_stats.cli.options import (
+    FINITE_FLOAT,
+    MODES,
+    TOY_AUX,
+    choice_option,
+    echo_json,
+    json_option,
+    plot_option,
+    stack_options,
+    write_atomic,
+)
 from cevns_stats.cli.validation import Count
 
 if TYPE_CHECKING:
@@ -46,7 +56,7 @@ def _input_options(func):
         click.option("--patch-name", default=None, help="Patch of the patchset to apply, e.g. eps_m0p05."),
         click.option("--measurement", default=None, help="Measurement to use (default: the first)."),
         click.option("--poi", default=None, help="Signal parameter (default: the measurement's POI)."),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text."),
+        json_option("Print one JSON object instead of text."),
         click.option(
             "--output-file",
             type=click.Path(dir_okay=False, writable=True),
@@ -54,9 +64,7 @@ def _input_options(func):
             help="Write the JSON result to this file (atomically) instead of stdout.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return stack_options(func, options)
 
 
 def _beside(workspace: str) -> Path | None:
@@ -145,10 +153,9 @@ def write_json_output(obj: dict, output_file) -> None:
     click.echo(f"wrote {output_file}", err=True)
 
 
-_ENGINE = click.option(
+_ENGINE = choice_option(
     "--engine",
-    type=click.Choice(["pyhf", "fast"]),
-    default=None,
+    ["pyhf", "fast"],
     help="fast: the compiled engine (pyhf where it cannot evaluate the workspace); pyhf: pyhf only. "
     "Default: fast for discover, pyhf for limit.",
 )
@@ -165,17 +172,15 @@ _ENGINE = click.option(
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Random seed of the toys (needs --toys)."
 )
-@click.option(
+@choice_option(
     "--mode",
-    type=click.Choice(["standard", "paper"]),
+    MODES,
     default="standard",
-    show_default=True,
     help="standard: one-sided q0, POI on the signal's side; paper: alternative at the signal value.",
 )
-@click.option(
+@choice_option(
     "--toy-aux",
-    type=click.Choice(["resampled", "fixed"]),
-    default=None,
+    TOY_AUX,
     help="Toys' auxiliary data: resampled (pyhf; default) or fixed at nominal (paper). Needs --toys.",
 )
 @_ENGINE

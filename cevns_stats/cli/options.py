@@ -1,4 +1,4 @@
-"""Options shared by several commands (detector, model, output) and atomic output helpers."""
+"""Options shared by the commands (detector, model, --json, output) and the helpers that write results."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 import sys
+from collections.abc import Callable, Iterable, Sequence
 
 import click
 
@@ -28,14 +29,21 @@ from cevns_stats.physics.interactions import MODEL_NAMES, make_model
 
 __all__ = [
     "FINITE_FLOAT",
+    "MODES",
+    "TOY_AUX",
     "build_detector",
     "build_model",
+    "choice_option",
     "detector_options",
     "echo_json",
+    "echo_result",
+    "json_option",
     "model_options",
     "output_option",
     "plot_option",
+    "stack_options",
     "write_atomic",
+    "write_figure",
 ]
 
 
@@ -53,6 +61,31 @@ class _FiniteFloat(click.ParamType):
 
 
 FINITE_FLOAT = _FiniteFloat()
+
+#: ``--mode`` and ``--toy-aux`` of ``discover`` and ``reach``: the values of
+#: :data:`cevns_stats.inference.workflow.MODES` and ``TOY_AUX`` (not imported from there: that loads pyhf).
+MODES = ("standard", "paper")
+TOY_AUX = ("resampled", "fixed")
+
+
+def stack_options(func, options: Sequence[Callable]):
+    """``func`` decorated by ``options`` as if they were written, in this order, above its ``def``."""
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def choice_option(name: str, choices: Iterable[str], *, default: str | None = None, help: str | None = None):
+    """``name`` taking one of ``choices``; a ``default`` is shown in --help (without one the value is None)."""
+    choice = click.Choice(list(choices))
+    if default is None:
+        return click.option(name, type=choice, default=None, help=help)
+    return click.option(name, type=choice, default=default, show_default=True, help=help)
+
+
+def json_option(help: str = "Print one JSON object on stdout."):
+    """``--json`` (``as_json``): print the result as one JSON object (:func:`echo_result`) instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
 
 
 def output_option(dest: str, *, folder: bool, help: str, required: bool = False, default: str | None = None):
@@ -153,7 +186,7 @@ def detector_options(func):
             show_default=True,
             help="Relative resolution r (σ = r·E, 0 ≤ r ≤ 1); 0 turns smearing off.",
         ),
-        click.option("--solar-model", type=click.Choice(SOLAR_MODELS), default="b16-gs98", show_default=True),
+        choice_option("--solar-model", SOLAR_MODELS, default="b16-gs98"),
         click.option(
             "--channels",
             default=None,
@@ -188,13 +221,10 @@ def detector_options(func):
         click.option(
             "--hold-efficiency",
             is_flag=True,
-            default=False,
             help="Efficiency tables: hold the last value above the table (default: zero above its last point).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return stack_options(func, options)
 
 
 def model_options(func=None, *, eps_option=None):
@@ -208,16 +238,11 @@ def model_options(func=None, *, eps_option=None):
         "--eps", type=EPS, default=0.0, show_default=True, help="NSI coupling ε (|ε| ≤ 10)."
     )
     options = [
-        click.option("--model", type=click.Choice(MODEL_NAMES), default=None, help="New-physics model."),
+        choice_option("--model", MODEL_NAMES, help="New-physics model."),
         eps,
-        click.option("--flavour", type=click.Choice(["e", "mu", "tau"]), default="mu", show_default=True),
-        click.option("--quark", type=click.Choice(["u", "d", "s"]), default=None, help="Quark (default d)."),
-        click.option(
-            "--scalar-charge",
-            type=click.Choice(["cerdeno2016", "nucleon-ff"]),
-            default="cerdeno2016",
-            show_default=True,
-        ),
+        choice_option("--flavour", ["e", "mu", "tau"], default="mu"),
+        choice_option("--quark", ["u", "d", "s"], help="Quark (default d)."),
+        choice_option("--scalar-charge", ["cerdeno2016", "nucleon-ff"], default="cerdeno2016"),
         click.option("--kappa", type=KAPPA, default=None, help="Scalar normalisation κ (default 1/√2)."),
         click.option("--lq-mass", type=LQ_MASS, default=None, help="S1 leptoquark mass [GeV] (lq-s1; ≥ 10)."),
         click.option("--lq-coupling", type=COUPLING, default=None, help="S1 coupling λ (lq-s1; 0 ≤ λ ≤ 4π)."),
@@ -228,9 +253,7 @@ def model_options(func=None, *, eps_option=None):
             help="Vector NSI and lq-s1: put ε into the solar MSW matter potential too.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return stack_options(func, options)
 
 
 def _parse_tables(flux_table) -> dict:
@@ -289,10 +312,25 @@ def write_atomic(path, writer) -> None:
     write_file_atomic(path, writer)
 
 
+def write_figure(path, fig) -> None:
+    """Save the matplotlib ``fig`` to ``path`` (format from its suffix) through :func:`write_atomic`."""
+    from cevns_stats.plots.common import save_figure
+
+    write_atomic(path, lambda tmp: save_figure(fig, tmp))
+
+
 def echo_json(obj) -> None:
     """One JSON object on stdout (indent 4, sorted keys, like pyhf's CLI)."""
     json.dump(obj, sys.stdout, indent=4, sort_keys=True)
     sys.stdout.write("\n")
+
+
+def echo_result(payload: dict, text: Callable[[dict], str], *, as_json: bool) -> None:
+    """A command's result on stdout: ``payload`` as one JSON object (``--json``), else ``text(payload)``."""
+    if as_json:
+        echo_json(payload)
+    else:
+        click.echo(text(payload))
 
 
 def __dir__() -> list[str]:

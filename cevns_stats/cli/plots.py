@@ -9,7 +9,7 @@ from cevns_stats.cli.options import (
     build_model,
     detector_options,
     model_options,
-    write_atomic,
+    write_figure,
 )
 from cevns_stats.cli.output import check_image_output
 from cevns_stats.cli.validation import THRESHOLD, parse_channel_names
@@ -24,13 +24,12 @@ __all__ = ["plot_efficiency_command", "plot_fluxes_command", "plot_spectrum_comm
 def plot_fluxes_command(output, solar_model, channels):
     """Neutrino fluxes with uncertainty bands (the paper's Fig. 2)."""
     from cevns_stats.physics.fluxes.catalogue import get_channels
-    from cevns_stats.plots.common import save_figure
     from cevns_stats.plots.spectra import plot_fluxes
 
     check_image_output(output, "--output")
     names = parse_channel_names(channels)
     fig = plot_fluxes(get_channels(names, solar_model=solar_model))
-    write_atomic(output, lambda tmp: save_figure(fig, tmp))
+    write_figure(output, fig)
     click.echo(f"wrote {output}")
 
 
@@ -46,7 +45,6 @@ def plot_fluxes_command(output, solar_model, channels):
 def plot_efficiency_command(output, thresholds, table):
     """Tanh efficiencies (fixed a, b) for several thresholds and LZ WS2022 (the paper's Fig. 1)."""
     from cevns_stats.physics.tables import read_table
-    from cevns_stats.plots.common import save_figure
     from cevns_stats.plots.data import efficiency_data
     from cevns_stats.plots.spectra import plot_efficiency
 
@@ -61,7 +59,7 @@ def plot_efficiency_command(output, thresholds, table):
         raise click.BadParameter(msg, param_hint="--thresholds") from None
     reference = read_table(table, what="efficiency table") if table else None
     fig = plot_efficiency(**efficiency_data(values), reference_table=reference)
-    write_atomic(output, lambda tmp: save_figure(fig, tmp))
+    write_figure(output, fig)
     click.echo(f"wrote {output}")
 
 
@@ -71,14 +69,13 @@ def plot_efficiency_command(output, thresholds, table):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default="spectrum.png", show_default=True)
 def plot_spectrum_command(output, **kw):
     """SM and NSI recoil spectra per flux channel (the paper's Fig. 3)."""
-    from cevns_stats.plots.common import save_figure
     from cevns_stats.plots.data import recoil_spectrum_data
     from cevns_stats.plots.spectra import plot_recoil_spectra
 
     check_image_output(output, "--output")
     detector, channels = build_detector(kw)
     fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, build_model(kw)))
-    write_atomic(output, lambda tmp: save_figure(fig, tmp))
+    write_figure(output, fig)
     click.echo(f"wrote {output}")
 
 

@@ -8,10 +8,11 @@ from cevns_stats.cli.options import (
     build_detector,
     build_model,
     detector_options,
-    echo_json,
+    echo_result,
+    json_option,
     model_options,
     plot_option,
-    write_atomic,
+    write_figure,
 )
 
 __all__ = ["rates_command"]
@@ -57,7 +58,7 @@ def _table(summary: dict) -> str:
 @click.command("rates")
 @detector_options
 @model_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@json_option()
 @plot_option("Draw the recoil spectrum per channel (PNG/PDF by suffix).")
 def rates_command(as_json, plot_path, **kw):
     """Expected CEvNS events per flux channel for a detector."""
@@ -70,19 +71,20 @@ def rates_command(as_json, plot_path, **kw):
 
     summary = rate_summary(detector, channels, model)
     if plot_path:
-        from cevns_stats.plots.common import save_figure
-        from cevns_stats.plots.data import recoil_spectrum_data
-        from cevns_stats.plots.spectra import plot_recoil_spectra
+        write_figure(plot_path, _figure(detector, channels, model, summary["window_keV"]))
+    echo_result(summary, _table, as_json=as_json)
 
-        fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, model))
-        low, high = summary["window_keV"]
-        fig.axes[0].axvspan(low, high, color="0.5", alpha=0.08, lw=0, zorder=0)
-        fig.axes[0].set_title(f"{fig.axes[0].get_title()}  (counted window {low:.3g}–{high:.4g} keV shaded)")
-        write_atomic(plot_path, lambda tmp: save_figure(fig, tmp))
-    if as_json:
-        echo_json(summary)
-    else:
-        click.echo(_table(summary))
+
+def _figure(detector, channels, model, window_keV):
+    """The recoil spectra per channel with the counted window shaded."""
+    from cevns_stats.plots.data import recoil_spectrum_data
+    from cevns_stats.plots.spectra import plot_recoil_spectra
+
+    fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, model))
+    low, high = window_keV
+    fig.axes[0].axvspan(low, high, color="0.5", alpha=0.08, lw=0, zorder=0)
+    fig.axes[0].set_title(f"{fig.axes[0].get_title()}  (counted window {low:.3g}–{high:.4g} keV shaded)")
+    return fig
 
 
 def __dir__() -> list[str]:

@@ -14,13 +14,18 @@ from pathlib import Path
 import click
 
 from cevns_stats.cli.options import (
+    MODES,
+    TOY_AUX,
     build_detector,
     build_model,
+    choice_option,
     detector_options,
-    echo_json,
+    echo_result,
+    json_option,
     model_options,
     plot_option,
     write_atomic,
+    write_figure,
 )
 from cevns_stats.cli.output import check_file_output, check_image_output
 from cevns_stats.cli.validation import EXPOSURE, SEED, Count, check_eps_values
@@ -159,25 +164,20 @@ def _text(payload: dict) -> str:
 @click.option(
     "--seed", type=SEED, default=0, show_default=True, help="Master seed ≥ 0 (per-point seeds derived)."
 )
-@click.option(
-    "--mode",
-    type=click.Choice(["standard", "paper"]),
-    default="standard",
-    show_default=True,
-    help="standard: one-sided q0; paper: t at the injected ε.",
+@choice_option(
+    "--mode", MODES, default="standard", help="standard: one-sided q0; paper: t at the injected ε."
 )
-@click.option(
+@choice_option(
     "--toy-aux",
-    type=click.Choice(["resampled", "fixed"]),
+    TOY_AUX,
     default="resampled",
-    show_default=True,
     help="Auxiliary flux data of toys: resampled (pyhf) or fixed at 1 (the paper).",
 )
 @click.option("--scheduler", default=None, help="Address of a Dask scheduler to run the grid on.")
 @click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Start a local Dask cluster (N processes)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@json_option()
 @click.option(
     "--output", "output", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here."
 )
@@ -225,15 +225,10 @@ def reach_command(
     if output:
         write_atomic(output, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=4, sort_keys=True)))
     if plot_path:
-        from cevns_stats.plots.common import save_figure
         from cevns_stats.plots.reach import plot_reach
 
-        ax = plot_reach(payload)
-        write_atomic(plot_path, lambda tmp: save_figure(ax.figure, tmp))
-    if as_json:
-        echo_json(payload)
-    else:
-        click.echo(_text(payload))
+        write_figure(plot_path, plot_reach(payload).figure)
+    echo_result(payload, _text, as_json=as_json)
 
 
 def __dir__() -> list[str]:

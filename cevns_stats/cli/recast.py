@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from cevns_stats.cli.options import build_model, echo_json, model_options
+from cevns_stats.cli.options import build_model, echo_result, json_option, model_options, stack_options
 
 __all__ = [
     "combined_command",
@@ -47,11 +47,9 @@ def _common(func):
             help="|ε| scan range for --model (default: 2, lq-s1 and vector-minimal 4).",
         ),
         click.option("--output", type=click.Path(file_okay=False), default=None, help=_OUTPUT_HELP),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text."),
+        json_option("Print one JSON object instead of text."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return stack_options(func, options)
 
 
 _RUNS_OPTION = click.option(
@@ -78,10 +76,7 @@ def _run(experiment: str, runs, kw: dict) -> None:
         result["nsi"] = _nsi(experiment, run_names, model, kw, files, lambda_from_epsilon)
     if kw["output"]:
         _write(experiment, run_names, kw["output"], result, files)
-    if kw["as_json"]:
-        echo_json(result)
-    else:
-        click.echo(_text(result))
+    echo_result(result, _text, as_json=kw["as_json"])
 
 
 def _nsi(experiment, run_names, model, kw, files, lambda_from_epsilon) -> dict:
@@ -160,27 +155,29 @@ def _text(result: dict) -> str:
     return "\n".join(lines)
 
 
-@recast_group.command("xenonnt")
-@_RUNS_OPTION
-@_common
-def xenonnt_command(runs, **kw):
-    """XENONnT ⁸B CEvNS recast from its binned data release (one pyhf channel of 81 bins per run)."""
-    _run("xenonnt", runs, kw)
+def _data_command(experiment: str, help: str, *, with_runs: bool) -> click.Command:
+    """``recast EXPERIMENT``: the :func:`_common` options (and ``--runs`` where XENONnT data enter), then :func:`_run`."""
+
+    def command(runs=None, **kw):
+        _run(experiment, runs, kw)
+
+    command = _common(command)
+    if with_runs:
+        command = _RUNS_OPTION(command)
+    return recast_group.command(experiment, help=help)(command)
 
 
-@recast_group.command("pandax4t")
-@_common
-def pandax4t_command(**kw):
-    """PandaX-4T ⁸B counting recast (paired and ionisation-only channels)."""
-    _run("pandax4t", None, kw)
-
-
-@recast_group.command("combined")
-@_RUNS_OPTION
-@_common
-def combined_command(runs, **kw):
-    """XENONnT + PandaX-4T + LZ WS2022 with the flux nuisances correlated."""
-    _run("combined", runs, kw)
+xenonnt_command = _data_command(
+    "xenonnt",
+    "XENONnT ⁸B CEvNS recast from its binned data release (one pyhf channel of 81 bins per run).",
+    with_runs=True,
+)
+pandax4t_command = _data_command(
+    "pandax4t", "PandaX-4T ⁸B counting recast (paired and ionisation-only channels).", with_runs=False
+)
+combined_command = _data_command(
+    "combined", "XENONnT + PandaX-4T + LZ WS2022 with the flux nuisances correlated.", with_runs=True
+)
 
 
 @recast_group.command("results")

@@ -11,7 +11,8 @@ from cevns_stats.cli.options import (
     build_detector,
     build_model,
     detector_options,
-    echo_json,
+    echo_result,
+    json_option,
     model_options,
     output_option,
 )
@@ -38,7 +39,7 @@ def template_basename(preset: str, model, threshold_keV: float | None) -> str:
 @detector_options
 @model_options
 @output_option("output_dir", folder=True, required=True, help="Directory for <name>.root and <name>.json.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (files, totals) on stdout.")
+@json_option("Print a JSON summary (files, totals) on stdout.")
 def templates_command(output_dir, as_json, **kw):
     """Build per-channel SM, LIN (per ε) and QUAD (per ε²) templates for a preset and model."""
     from cevns_stats.cli.output import check_folder_output
@@ -61,14 +62,15 @@ def templates_command(output_dir, as_json, **kw):
         "window_keV": templates.metadata["window_keV"],
         "n_bins": int(templates.edges_keV.size - 1),
     }
-    if as_json:
-        echo_json(summary)
-    else:
-        low, high = summary["window_keV"]
-        click.echo(
-            f"wrote {root_path} and {json_path} ({len(templates.channels)} channels, "
-            f"{summary['n_bins']} bins over {low:.3g}–{high:.4g} keV, SM total {summary['totals']['SM']:.4g} events)"
-        )
+    echo_result(summary, _text, as_json=as_json)
+
+
+def _text(summary: dict) -> str:
+    (root_path, json_path), (low, high) = summary["files"], summary["window_keV"]
+    return (
+        f"wrote {root_path} and {json_path} ({len(summary['channels'])} channels, "
+        f"{summary['n_bins']} bins over {low:.3g}–{high:.4g} keV, SM total {summary['totals']['SM']:.4g} events)"
+    )
 
 
 def __dir__() -> list[str]:

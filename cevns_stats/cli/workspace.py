@@ -12,6 +12,7 @@ import numpy as np
 from cevns_stats.cli.options import (
     build_detector,
     build_model,
+    choice_option,
     detector_options,
     model_options,
     output_option,
@@ -112,11 +113,10 @@ def _single_workspace(templates, model, kw):
     "--lq-masses", default=None, help="S1 masses [GeV] for an lq-s1 patchset (same syntax as --grid)."
 )
 @click.option("--lq-couplings", default=None, help="S1 couplings λ for an lq-s1 patchset (same syntax).")
-@click.option(
+@choice_option(
     "--flux-modifier",
-    type=click.Choice(["normsys", "histosys"]),
+    ["normsys", "histosys"],
     default="normsys",
-    show_default=True,
     help="normsys (pyhf code4) or histosys (the paper's linear Gaussian).",
 )
 @click.option(
@@ -186,12 +186,8 @@ def _window_text(settings: dict) -> str:
 @click.command("combine")
 @click.argument("workspaces", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @output_option("output_file", folder=False, help="Combined workspace JSON (default: stdout).")
-@click.option(
-    "--join",
-    type=click.Choice(["outer", "none", "left outer", "right outer"]),
-    default="outer",
-    show_default=True,
-    help="pyhf join operation.",
+@choice_option(
+    "--join", ["outer", "none", "left outer", "right outer"], default="outer", help="pyhf join operation."
 )
 @click.option("--merge-channels", is_flag=True, help="Merge same-named channels (outer joins only).")
 @click.option(

@@ -13,17 +13,23 @@ excluded λ at m_S1 = 1 TeV against exposure, one colour per experiment.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.patches import Patch
 from matplotlib.ticker import ScalarFormatter
 
+from cevns_stats.experiments.leptoquark import lambda_from_epsilon
 from cevns_stats.experiments.lq_overlays import PERTURBATIVITY_PROXY, collider_bounds
 from cevns_stats.plots.common import new_figure, style
 
-__all__ = ["EXPERIMENT_LABELS", "BoundCurve", "plot_lq_limits"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from cevns_stats.experiments.leptoquark import LQLimit
+
+__all__ = ["EXPERIMENT_LABELS", "BoundCurve", "plot_lq_limit", "plot_lq_limits"]
 
 _LAMBDA_RANGE = (1.0e-2, 20.0)
 _REFERENCE_MASS_GeV = 1000.0
@@ -119,6 +125,38 @@ def plot_lq_limits(curves, *, flavour: str = "mu", title: str | None = None, ove
     )
     with style(10.0):
         return _draw([curves[0], *rest], flavour, title, overlays)
+
+
+def plot_lq_limit(limit: LQLimit) -> Figure:
+    """The figure of one bound (``cevns-stats lq-limit --plot``), its other ⁸B normalisations dashed.
+
+    Args:
+        limit: the bound; ``details["epsilon_90_by_normalisation"]`` (LZ WS2022) adds the variants.
+
+    Returns:
+        matplotlib Figure of :func:`plot_lq_limits`, titled by the neutrino flavour.
+    """
+    kind = "observed" if limit.experiment == "lz-ws2022" else "expected"
+    name = EXPERIMENT_LABELS.get(limit.experiment, limit.experiment)
+    rate = {"direct": "our ⁸B rate", "lz-quoted": "⁸B rescaled to LZ's 0.14 events"}
+    label = f"{name}, {limit.exposure_tonne_year:.4g} t·yr, {kind} 90 % CL ({rate[limit.normalisation]})"
+    curves = [BoundCurve(limit.masses_GeV, limit.lambda_bound, label, "-", limit.experiment)]
+    variants = limit.details.get("epsilon_90_by_normalisation", {})
+    for variant, eps in variants.items():
+        if variant != limit.normalisation:
+            curves.append(
+                BoundCurve(
+                    limit.masses_GeV,
+                    lambda_from_epsilon(limit.masses_GeV, eps),
+                    f"{name}, {rate[variant]} (variant)",
+                    "--",
+                    limit.experiment,
+                )
+            )
+    flavour = {"mu": r"$\nu_\mu$", "tau": r"$\nu_\tau$"}.get(limit.flavour, limit.flavour)
+    return plot_lq_limits(
+        curves, flavour=limit.flavour, title=f"minimal S$_1$ leptoquark coupling to {flavour}"
+    )
 
 
 def _draw_plane(ax, curves, styles, flavour, overlays) -> None:
