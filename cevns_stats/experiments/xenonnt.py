@@ -72,6 +72,16 @@ SIGNAL_EFFICIENCY_UNCERTAINTY = 0.25
 ER_BOUNDS = (-1.0, 5.0)
 YIELD_NUISANCES = ("xenonnt_tly", "xenonnt_tqy")
 _NODES_PER_INTERVAL = 8
+#: The ``XenonntRun`` arrays stored as they are in ``<run>.npz``, under their field names.
+_STORED_ARRAYS = (
+    "mono_energy_keV",
+    "mono_efficiency",
+    "ac_rate",
+    "er_rate",
+    "neutron_rate",
+    "observed",
+    "bin_edges",
+)
 
 
 @dataclass(frozen=True)
@@ -126,14 +136,8 @@ def load_run(name: str) -> XenonntRun:
     return XenonntRun(
         name=name,
         livetime_tonne_year=float(arrays["livetime_tonne_year"]),
-        mono_energy_keV=arrays["mono_energy_keV"],
-        mono_efficiency=arrays["mono_efficiency"],
-        ac_rate=arrays["ac_rate"],
-        er_rate=arrays["er_rate"],
-        neutron_rate=arrays["neutron_rate"],
-        observed=arrays["observed"],
-        bin_edges=arrays["bin_edges"],
         axis_names=tuple(str(a) for a in arrays["axis_names"]),
+        **{k: arrays[k] for k in _STORED_ARRAYS},
     )
 
 
