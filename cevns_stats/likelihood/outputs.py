@@ -45,27 +45,27 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    """One committed template set: preset, threshold [keV] and model options (None: SM only)."""
+    """One template set: preset, threshold [keV] (None: the preset's own), model and its options."""
 
     preset: str
-    threshold_keV: float
+    threshold_keV: float | None
     model: str
     options: tuple = ()
 
     @property
     def basename(self) -> str:
         opts = "_".join(str(v) for _, v in self.options)
-        return "_".join(p for p in (self.preset, self.model, opts, f"th{self.threshold_keV:g}keV") if p)
+        threshold = "" if self.threshold_keV is None else f"th{self.threshold_keV:g}keV"
+        return "_".join(p for p in (self.preset, self.model, opts, threshold) if p)
 
 
 @dataclass(frozen=True)
 class WorkspaceSpec:
-    """One committed likelihood: preset, exposure, model, and a grid (``eps`` values or ``lq`` (m, λ) pairs)."""
+    """One committed likelihood: its folder, the templates it is built from, and a grid (``eps`` values or
+    ``lq`` (m, λ) pairs; none: a single scalar workspace)."""
 
     directory: str
-    preset: str
-    model: str
-    options: tuple = ()
+    templates: TemplateSpec
     kind: str | None = None
     grid: tuple = ()
 
@@ -96,10 +96,17 @@ EPS_GRID = (-0.5, -0.2, -0.1, -0.05, -0.02, -0.01, 0.01, 0.02, 0.05, 0.1, 0.2, 0
 #: ε grid of the scalar publications, common to every detector (only ε² enters: ε > 0), no ε_ref.
 SCALAR_EPS_GRID = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1)
 WORKSPACE_SPECS = (
-    WorkspaceSpec("lz-ws2022_lq-s1_mu", "lz-ws2022", "lq-s1", (("flavour", "mu"),), "lq", LQ_GRID),
-    WorkspaceSpec("lz-ws2022_lq-s1_tau", "lz-ws2022", "lq-s1", (("flavour", "tau"),), "lq", LQ_GRID),
     *(
-        WorkspaceSpec(f"{preset}_{model}", preset, model, options, kind, grid)
+        WorkspaceSpec(
+            f"lz-ws2022_lq-s1_{flavour}",
+            TemplateSpec("lz-ws2022", None, "lq-s1", (("flavour", flavour),)),
+            "lq",
+            LQ_GRID,
+        )
+        for flavour in ("mu", "tau")
+    ),
+    *(
+        WorkspaceSpec(f"{preset}_{model}", TemplateSpec(preset, None, model, options), kind, grid)
         for preset in ("darwin", "argo", "lead-future")
         for model, options, kind, grid in (
             ("scalar-universal", (), "eps", SCALAR_EPS_GRID),
@@ -109,19 +116,16 @@ WORKSPACE_SPECS = (
 )
 
 
-def _templates(preset: str, threshold_keV: float | None, model: str, options: tuple) -> TemplateSet:
-    detector = make_detector(preset, threshold_keV=threshold_keV)
-    return build_templates(detector, get_channels(), make_model(model, **dict(options)), preset=preset)
-
-
 def build_template_set(spec: TemplateSpec) -> TemplateSet:
-    """The template set of a committed spec (default channels, resolution and binning)."""
-    return _templates(spec.preset, spec.threshold_keV, spec.model, spec.options)
+    """The template set of a spec (default channels, resolution and binning)."""
+    detector = make_detector(spec.preset, threshold_keV=spec.threshold_keV)
+    model = make_model(spec.model, **dict(spec.options))
+    return build_templates(detector, get_channels(), model, preset=spec.preset)
 
 
 def build_workspace_files(spec: WorkspaceSpec) -> dict:
     """{file name: content} of a committed likelihood (workspace.json or BkgOnly/patchset, README.md)."""
-    templates = _templates(spec.preset, None, spec.model, spec.options)
+    templates = build_template_set(spec.templates)
     command = f"cevns_stats.likelihood.outputs.build_workspace_files({spec.directory!r})"
     if spec.kind is None:
         ws = build_workspace(templates, form="scalar")
