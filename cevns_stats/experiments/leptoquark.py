@@ -270,19 +270,6 @@ def lz_lq_limit(
         k: -solve_excess(s * counts.lin_events, s * counts.quad_events, LZ_SIGNAL_EVENTS_90CL)
         for k, s in scales.items()
     }
-    details = {
-        "signal_events_90cl": LZ_SIGNAL_EVENTS_90CL,
-        "lin_events_per_eps": counts.lin_events,
-        "quad_events_per_eps2": counts.quad_events,
-        "sm_events": counts.sm_events,
-        "sm_8b_events_direct": counts.sm_8b_events,
-        "sm_8b_events_lz_quoted": LZ_QUOTED_B8_EVENTS,
-        "excess_scale": scales[normalisation],
-        "window_keV": [0.0, 20.0],
-        "efficiency": "lz-ws2022",
-        "epsilon_90_by_normalisation": eps,
-        "lambda_at_1TeV_by_normalisation": {k: float(lambda_from_epsilon(1000.0, e)) for k, e in eps.items()},
-    }
     b8 = counts.sm_8b_events if normalisation == "direct" else LZ_QUOTED_B8_EVENTS
     method = (
         "LZ WS2022 counting recast: NSI excess (LIN+QUAD, LZ efficiency, 0-20 keVnr) = "
@@ -297,7 +284,21 @@ def lz_lq_limit(
         epsilon_90=eps[normalisation],
         sm_8b_events=b8,
         masses_GeV=masses,
-        details=details,
+        details={
+            "signal_events_90cl": LZ_SIGNAL_EVENTS_90CL,
+            "lin_events_per_eps": counts.lin_events,
+            "quad_events_per_eps2": counts.quad_events,
+            "sm_events": counts.sm_events,
+            "sm_8b_events_direct": counts.sm_8b_events,
+            "sm_8b_events_lz_quoted": LZ_QUOTED_B8_EVENTS,
+            "excess_scale": scales[normalisation],
+            "window_keV": [0.0, 20.0],
+            "efficiency": "lz-ws2022",
+            "epsilon_90_by_normalisation": eps,
+            "lambda_at_1TeV_by_normalisation": {
+                k: float(lambda_from_epsilon(1000.0, e)) for k, e in eps.items()
+            },
+        },
     )
 
 
@@ -372,13 +373,6 @@ def future_lq_limit(
     names = list(templates.channels)
     b8 = float(templates.values["SM"][names.index(_B8)].sum()) if _B8 in names else 0.0
     exposure = float(templates.metadata["exposure_tonne_year"])
-    details = {
-        "preset": EXPERIMENTS[experiment],
-        "q_tilde_asimov_90": ASIMOV_Q_CLS90,
-        "sm_events": float(templates.values["SM"].sum()),
-        "sm_8b_events_per_tonne_year": b8 / exposure,
-        "detector": templates.metadata["settings"]["detector"],
-    }
     method = (
         "expected (Asimov, median) asymptotic CLs with q~_mu in nu = -eps >= 0, binned profile "
         "likelihood with one normsys per flux channel (fast engine)"
@@ -391,7 +385,13 @@ def future_lq_limit(
         epsilon_90=eps90,
         sm_8b_events=b8,
         masses_GeV=masses,
-        details=details,
+        details={
+            "preset": EXPERIMENTS[experiment],
+            "q_tilde_asimov_90": ASIMOV_Q_CLS90,
+            "sm_events": float(templates.values["SM"].sum()),
+            "sm_8b_events_per_tonne_year": b8 / exposure,
+            "detector": templates.metadata["settings"]["detector"],
+        },
     )
 
 
