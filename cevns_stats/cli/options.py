@@ -32,6 +32,7 @@ __all__ = [
     "MODES",
     "TOY_AUX",
     "build_detector",
+    "build_inputs",
     "build_model",
     "choice_option",
     "detector_options",
@@ -301,6 +302,12 @@ def build_model(kw: dict):
         nsi_propagation=kw.get("nsi_propagation", True),
         **extra,
     )
+
+
+def build_inputs(kw: dict):
+    """(detector, channels, model) from the parsed ``detector_options`` and ``model_options``."""
+    detector, channels = build_detector(kw)
+    return detector, channels, build_model(kw)
 
 
 def write_atomic(path, writer) -> None:

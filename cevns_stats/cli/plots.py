@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from cevns_stats.cli.options import (
-    build_detector,
-    build_model,
+    build_inputs,
     detector_options,
     model_options,
     write_figure,
@@ -73,8 +72,7 @@ def plot_spectrum_command(output, **kw):
     from cevns_stats.plots.spectra import plot_recoil_spectra
 
     check_image_output(output, "--output")
-    detector, channels = build_detector(kw)
-    fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, build_model(kw)))
+    fig = plot_recoil_spectra(**recoil_spectrum_data(*build_inputs(kw)))
     write_figure(output, fig)
     click.echo(f"wrote {output}")
 

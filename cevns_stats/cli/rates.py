@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from cevns_stats.cli.options import (
-    build_detector,
-    build_model,
+    build_inputs,
     detector_options,
     echo_result,
     json_option,
@@ -65,8 +64,7 @@ def rates_command(as_json, plot_path, **kw):
     from cevns_stats.cli.output import check_image_output
 
     check_image_output(plot_path, "--plot")
-    detector, channels = build_detector(kw)
-    model = build_model(kw)
+    detector, channels, model = build_inputs(kw)
     from cevns_stats.detector.summary import rate_summary
 
     summary = rate_summary(detector, channels, model)

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from cevns_stats.cli.options import (
-    build_detector,
-    build_model,
+    build_inputs,
     detector_options,
     echo_result,
     json_option,
@@ -45,8 +44,7 @@ def templates_command(output_dir, as_json, **kw):
     from cevns_stats.cli.output import check_folder_output
     from cevns_stats.likelihood.templates import build_templates
 
-    detector, channels = build_detector(kw)
-    model = build_model(kw)
+    detector, channels, model = build_inputs(kw)
     name = template_basename(kw["target"], model, detector.threshold_keV if detector.uses_threshold else None)
     check_folder_output(output_dir, "--output", files=(f"{name}.root", f"{name}.json"))
     templates = build_templates(detector, channels, model, preset=kw["target"])

@@ -10,8 +10,7 @@ import click
 import numpy as np
 
 from cevns_stats.cli.options import (
-    build_detector,
-    build_model,
+    build_inputs,
     choice_option,
     detector_options,
     model_options,
@@ -145,8 +144,7 @@ def workspace_command(output_dir, **kw):
     )
     from cevns_stats.likelihood.templates import build_templates
 
-    detector, channels = build_detector(kw)
-    model = build_model(kw)
+    detector, channels, model = build_inputs(kw)
     kind, grid = _grid_request(kw, model)
     files = (
         ("workspace.json", "README.md") if kind is None else ("BkgOnly.json", "patchset.json", "README.md")
