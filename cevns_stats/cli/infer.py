@@ -25,7 +25,7 @@ from cevns_stats.cli.options import (
     json_option,
     plot_option,
     stack_options,
-    write_atomic,
+    write_text,
 )
 from cevns_stats.cli.validation import Count
 
@@ -141,15 +141,7 @@ def write_json_output(obj: dict, output_file) -> None:
     if output_file is None:
         echo_json(obj)
         return
-    text = json.dumps(obj, indent=4, sort_keys=True) + "\n"
-    umask = os.umask(0)
-    os.umask(umask)
-
-    def writer(tmp):
-        Path(tmp).write_text(text)
-        os.chmod(tmp, 0o666 & ~umask)
-
-    write_atomic(output_file, writer)
+    write_text(output_file, json.dumps(obj, indent=4, sort_keys=True) + "\n")
     click.echo(f"wrote {output_file}", err=True)
 
 

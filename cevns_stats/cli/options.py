@@ -6,8 +6,10 @@ import functools
 import itertools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import click
 
@@ -45,6 +47,7 @@ __all__ = [
     "stack_options",
     "write_atomic",
     "write_figure",
+    "write_text",
 ]
 
 
@@ -317,6 +320,18 @@ def write_atomic(path, writer) -> None:
     with :mod:`cevns_stats.cli.output`.
     """
     write_file_atomic(path, writer)
+
+
+def write_text(path, text: str) -> None:
+    """Write ``text`` to ``path`` through :func:`write_atomic`, with mode 0666 & ~umask as ``open`` would give."""
+    umask = os.umask(0)
+    os.umask(umask)
+
+    def writer(tmp) -> None:
+        Path(tmp).write_text(text)
+        os.chmod(tmp, 0o666 & ~umask)
+
+    write_atomic(path, writer)
 
 
 def write_figure(path, fig) -> None:

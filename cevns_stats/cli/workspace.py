@@ -15,7 +15,7 @@ from cevns_stats.cli.options import (
     detector_options,
     model_options,
     output_option,
-    write_atomic,
+    write_text,
 )
 from cevns_stats.cli.output import check_folder_output
 from cevns_stats.cli.validation import COUPLING, EPS_MAX_ABS, LQ_MASS, RangedFloat, check_eps_values
@@ -225,18 +225,8 @@ def combine_command(workspaces, output_file, join, merge_channels, renames):
     if output_file is None:
         click.echo(text, nl=False)
         return
-    write_atomic(output_file, lambda tmp: _write_readable(tmp, text))
+    write_text(output_file, text)
     click.echo(f"wrote {output_file} ({len(result.spec['channels'])} channels)", err=True)
-
-
-def _write_readable(path, text: str) -> None:
-    """Write ``text`` with mode 0666 & ~umask (a temporary file is created 0600)."""
-    import os
-
-    umask = os.umask(0)
-    os.umask(umask)
-    Path(path).write_text(text)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def __dir__() -> list[str]:
