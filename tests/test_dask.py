@@ -6,8 +6,10 @@ import pytest
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.projections import reach_setup
-from cevns_stats.inference.distributed import dask_client, map_tasks
+from cevns_stats.inference.distributed import WORKER_MALLOC_ENVIRON, dask_client, map_tasks
 from cevns_stats.inference.reach import reach_grid
+from cevns_stats.paper.config import PaperConfig
+from cevns_stats.paper.reach_study import reach_panels
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
 
@@ -44,3 +46,21 @@ def test_local_cluster_matches_in_process():
         remote = reach_grid(setup, *grid, n_toys=40, seed=21, with_asimov=True, client=client)
     for name in ("z_mean", "z_median", "z_asimov", "n_failed"):
         np.testing.assert_array_equal(getattr(remote, name), getattr(local, name))
+
+
+def test_paper_panels_on_workers_match_in_process():
+    """Each reach panel of the paper is one task on a worker: same numbers as in-process, and the workers
+    were spawned with the malloc settings that keep the batched fits fast there."""
+    pytest.importorskip("dask.distributed")
+    tiny = PaperConfig("test", np.array([10.0, 1000.0]), np.array([10.0, 1000.0]), 2, 10)
+    local = reach_panels(("lead",), tiny)
+    with dask_client(workers=2) as client:
+        environ = client.run(lambda: {k: __import__("os").environ.get(k) for k in WORKER_MALLOC_ENVIRON})
+        remote = reach_panels(("lead",), tiny, client=client)
+    assert all(env == {k: str(v) for k, v in WORKER_MALLOC_ENVIRON.items()} for env in environ.values())
+    assert (
+        list(remote["lead"])
+        == list(local["lead"])
+        == ["scalar-universal", "scalar-minimal", "vector-universal", "vector-minimal"]
+    )
+    assert remote == local

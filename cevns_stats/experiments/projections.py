@@ -107,7 +107,7 @@ def reach_setup(
         eps_ref=None if signed else 1.0,
         flux_modifier=flux_modifier,
     )
-    compiled = CompiledModel.from_workspace(spec)
+    compiled = CompiledModel.from_workspace(spec, validate=False)  # build_workspace validated it
     compiled = replace(
         compiled.tied() if signed else compiled, pyhf_model=None, observed_main=None, observed_aux=None
     )

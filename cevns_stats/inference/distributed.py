@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 
 from cevns_stats.errors import InvalidInput
 
@@ -87,7 +88,16 @@ def _progress_bar(total: int, progress: bool, desc: str):
     return tqdm(total=total, desc=desc, file=sys.stderr, disable=not (progress and sys.stderr.isatty()))
 
 
-def map_tasks(func, shared, tasks, *, client=None, progress: bool = False, desc: str = "tasks") -> list:
+def map_tasks(
+    func,
+    shared,
+    tasks,
+    *,
+    client=None,
+    progress: bool = False,
+    desc: str = "tasks",
+    on_done: Callable[[], object] | None = None,
+) -> list:
     """``[func(shared, task) for task in tasks]``, in-process (``client=None``) or on the Dask ``client``.
 
     Args:
@@ -95,6 +105,7 @@ def map_tasks(func, shared, tasks, *, client=None, progress: bool = False, desc:
         shared: data every task needs (sent once to each worker with ``Client.scatter(broadcast=True)``).
         tasks: a list of picklable task descriptions.
         progress: show a tqdm bar on stderr (only if stderr is a terminal).
+        on_done: called once per finished task (e.g. the ``update`` of a caller's own progress bar).
 
     Returns:
         The results, in the order of ``tasks``.
@@ -105,15 +116,21 @@ def map_tasks(func, shared, tasks, *, client=None, progress: bool = False, desc:
             results = []
             for task in tasks:
                 results.append(func(shared, task))
-                bar.update()
+                _done(bar, on_done)
             return results
         from dask.distributed import as_completed
 
         remote = client.scatter(shared, broadcast=True)
         futures = client.map(_apply, tasks, task_function=func, shared=remote, pure=False)
         for _ in as_completed(futures):
-            bar.update()
+            _done(bar, on_done)
         return client.gather(futures)
+
+
+def _done(bar, on_done) -> None:
+    bar.update()
+    if on_done is not None:
+        on_done()
 
 
 def __dir__() -> list[str]:

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.projections import reach_setup
+from cevns_stats.inference.distributed import map_tasks
 from cevns_stats.inference.reach import contours, eps_reach_curve, reach_grid
 from cevns_stats.inference.reach_points import ReachSetup
 from cevns_stats.paper.config import (
@@ -49,6 +50,7 @@ __all__ = [
     "Variant",
     "asimov_curve",
     "panel_reach",
+    "reach_panels",
     "setup_for",
     "sign_of",
     "target_reach",
@@ -218,12 +220,34 @@ def target_reach(
     target: str, config: PaperConfig, *, client: Client | None = None, progress: tqdm | None = None
 ) -> dict:
     """All four panels of one target's reach figure: {panel: panel_reach(...)}."""
-    out = {}
-    for panel, model_name, options in MODELS:
-        out[panel] = panel_reach(target, panel, model_name, options, config, client=client)
-        if progress is not None:
-            progress.update(1)
+    return reach_panels((target,), config, client=client, progress=progress)[target]
+
+
+def reach_panels(
+    targets: Sequence[str],
+    config: PaperConfig,
+    *,
+    client: Client | None = None,
+    progress: tqdm | None = None,
+) -> dict:
+    """{target: {panel: panel_reach(...)}} for every target and the four panels of ``MODELS``.
+
+    With a Dask ``client`` each panel is one task on a worker (templates, Asimov curves and its toy grid);
+    the results are the same as in-process (every toy grid has the config's seed).
+    """
+    tasks = [(t, panel) for t in targets for panel in MODELS]
+    done = None if progress is None else progress.update
+    panels = map_tasks(_panel_task, config, tasks, client=client, on_done=done, desc="reach panels")
+    out: dict[str, dict] = {t: {} for t in targets}
+    for (target, (panel, _, _)), result in zip(tasks, panels):
+        out[target][panel] = result
     return out
+
+
+def _panel_task(config: PaperConfig, task: tuple[str, tuple[str, str, dict[str, str]]]) -> dict:
+    """One panel (target, MODELS entry), computed where it runs: the unit of :func:`reach_panels`."""
+    target, (panel, model_name, options) = task
+    return panel_reach(target, panel, model_name, options, config)
 
 
 def _finite_list(values: ArrayLike) -> list[float | None]:

@@ -15,7 +15,7 @@ from cevns_stats.likelihood.files import atomic_directory, check_destination
 from cevns_stats.paper.claims import evaluate_claims
 from cevns_stats.paper.config import MODELS, TARGETS, PaperConfig, THRESHOLDS_keV
 from cevns_stats.paper.lq_study import FLAVOURS, lq_results
-from cevns_stats.paper.reach_study import target_reach
+from cevns_stats.paper.reach_study import reach_panels
 from cevns_stats.paper.summary import summary_markdown
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
@@ -59,7 +59,7 @@ def compute_results(
         raise InvalidInput(msg)
     steps = len(targets) * len(MODELS) + 3
     with tqdm(total=steps, desc="cevns-stats paper", disable=not progress, unit="step") as bar:
-        reach = {target: target_reach(target, config, client=client, progress=bar) for target in targets}
+        reach = reach_panels(targets, config, client=client, progress=bar)
         lq = lq_results(progress=bar)
     return {"settings": _settings(config), "reach": reach, "claims": evaluate_claims(reach), "lq": lq}
 
