@@ -120,10 +120,13 @@ def minimal_q0(spec: dict, data_main: np.ndarray, data_aux: np.ndarray, n_iter: 
 
     ν_b = Σ_k φ_k(α_k) (SM_kb + μ NSI_kb) with φ the code-4 normsys factor; −log L with unit Gaussian
     constraints on α. Newton steps (batched ``np.linalg.solve``; Fisher scoring where the Hessian step is
-    not a descent direction), halved where −log L rises (as the engine, up to 30 times);
-    the free fit leaves μ unbounded (NSI ≤ 0.2 SM keeps ν > 0 for μ > −5) and starts from the null fit,
-    q0 = 0 where μ̂ ≤ 0 (the bounded fit would stop at μ = 0). ``data_aux`` (n, K) is in flux order k
-    (pyhf sorts parameter names: use :func:`flux_order_aux`). Returns q0 (n,).
+    not a descent direction), halved where −log L rises (as the engine, up to 30 times); each dataset
+    stops once half its Newton decrement is below 1e-5 (the engine's rule, that last step still taken
+    where it lowers −log L), and only unconverged datasets are computed. The null fits start from the null
+    fit of the batch's mean dataset (as the engine's). The free fit leaves μ unbounded
+    (NSI ≤ 0.2 SM keeps ν > 0 for μ > −5) and starts from the null fit, q0 = 0 where μ̂ ≤ 0 (the bounded
+    fit would stop at μ = 0). ``data_aux`` (n, K) is in flux order k (pyhf sorts parameter names: use
+    :func:`flux_order_aux`). Returns q0 (n,).
     """
     samples = spec["channels"][0]["samples"]
     sm = np.array([s["data"] for s in samples if s["name"].startswith("SM")])
@@ -134,64 +137,71 @@ def minimal_q0(spec: dict, data_main: np.ndarray, data_aux: np.ndarray, n_iter: 
     n, nflux = data_main.shape[0], sm.shape[0]
     diag = np.arange(nflux)
 
-    def nll(alpha, mu, rows=slice(None)):
+    def nll(alpha, mu, counts, aux):
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # diverging trial steps
             phi = code4(alpha, const, 0)[0]
             rate = phi @ sm + mu[:, None] * (phi @ nsi)
-            value = np.sum(rate - data_main[rows] * np.log(rate), axis=1)
-            value += 0.5 * np.sum((alpha - data_aux[rows]) ** 2, axis=1)
+            value = np.sum(rate - counts * np.log(rate), axis=1)
+            value += 0.5 * np.sum((alpha - aux) ** 2, axis=1)
         return np.where(np.isnan(value), np.inf, value)
 
-    def fit(alpha, mu, free_mu):
-        value = nll(alpha, mu)
+    def newton(alpha, mu, counts, aux, free_mu):
+        """Step (m, K[+1]) and Newton decrement (m,) of m datasets."""
+        phi, d1, d2 = code4(alpha, const)
+        sig = phi @ nsi
+        rate = phi @ sm + mu[:, None] * sig
+        w = 1.0 - counts / rate
+        r_sm, r_nsi = w @ sm.T, w @ nsi.T
+        jac = d1[:, :, None] * (sm + mu[:, None, None] * nsi)  # (m, K, B)
+        grad = d1 * (r_sm + mu[:, None] * r_nsi) + alpha - aux
+        if free_mu:
+            jac = np.concatenate([jac, sig[:, None, :]], axis=1)
+            grad = np.concatenate([grad, np.sum(phi * r_nsi, axis=1, keepdims=True)], axis=1)
+        fisher = (jac * (counts / rate**2)[:, None, :]) @ jac.transpose(0, 2, 1)
+        fisher[:, diag, diag] += 1.0
+        hess = fisher.copy()
+        hess[:, diag, diag] += d2 * (r_sm + mu[:, None] * r_nsi)
+        if free_mu:
+            hess[:, diag, nflux] += d1 * r_nsi
+            hess[:, nflux, diag] += d1 * r_nsi
+        step = -np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        uphill = ~(np.sum(step * grad, axis=1) < 0)  # Hessian not positive there: Fisher scoring
+        if uphill.any():
+            step[uphill] = -np.linalg.solve(fisher[uphill], grad[uphill, :, None])[:, :, 0]
+        return step, -np.sum(step * grad, axis=1)
+
+    def fit(alpha, mu, free_mu, counts, aux):
+        value = nll(alpha, mu, counts, aux)
+        active = np.arange(counts.shape[0])
         for _ in range(n_iter):
-            phi, d1, d2 = code4(alpha, const)
-            sig = phi @ nsi
-            rate = phi @ sm + mu[:, None] * sig
-            w = 1.0 - data_main / rate
-            r_sm, r_nsi = w @ sm.T, w @ nsi.T
-            jac = d1[:, :, None] * (sm + mu[:, None, None] * nsi)  # (n, K, B)
-            grad = d1 * (r_sm + mu[:, None] * r_nsi) + alpha - data_aux
-            if free_mu:
-                jac = np.concatenate([jac, sig[:, None, :]], axis=1)
-                grad = np.concatenate([grad, np.sum(phi * r_nsi, axis=1, keepdims=True)], axis=1)
-            fisher = (jac * (data_main / rate**2)[:, None, :]) @ jac.transpose(0, 2, 1)
-            fisher[:, diag, diag] += 1.0
-            hess = fisher.copy()
-            hess[:, diag, diag] += d2 * (r_sm + mu[:, None] * r_nsi)
-            if free_mu:
-                hess[:, diag, nflux] += d1 * r_nsi
-                hess[:, nflux, diag] += d1 * r_nsi
-            step = -np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
-            uphill = ~(np.sum(step * grad, axis=1) < 0)  # Hessian not positive there: Fisher scoring
-            if uphill.any():
-                step[uphill] = -np.linalg.solve(fisher[uphill], grad[uphill, :, None])[:, :, 0]
-            new_alpha = alpha + step[:, :nflux]
-            new_mu = mu + step[:, nflux] if free_mu else mu.copy()
-            new_value = nll(new_alpha, new_mu)
-            worse = np.flatnonzero(~(new_value <= value))
-            for _ in range(30):  # halve the step where −log L rose
+            if active.size == 0:
+                break
+            step, decrement = newton(alpha[active], mu[active], counts[active], aux[active], free_mu)
+            done = (0.5 * decrement < 1e-5) & ~np.any(np.isnan(step), axis=1)
+            new_alpha = alpha[active] + step[:, :nflux]
+            new_mu = mu[active] + step[:, nflux] if free_mu else mu[active]
+            new_value = nll(new_alpha, new_mu, counts[active], aux[active])
+            worse = np.flatnonzero(~(new_value <= value[active]) & ~done)
+            for _ in range(30):  # halve the step where −log L rose (converged datasets get one try)
                 if worse.size == 0:
                     break
                 step[worse] *= 0.5
-                new_alpha[worse] = alpha[worse] + step[worse, :nflux]
+                new_alpha[worse] = alpha[active[worse]] + step[worse, :nflux]
                 if free_mu:
-                    new_mu[worse] = mu[worse] + step[worse, nflux]
-                new_value[worse] = nll(new_alpha[worse], new_mu[worse], worse)
-                worse = worse[~(new_value[worse] <= value[worse])]
-            better = new_value <= value
-            alpha = np.where(better[:, None], new_alpha, alpha)
-            mu, change, value = (
-                np.where(better, new_mu, mu),
-                value - new_value,
-                np.where(better, new_value, value),
-            )
-            if np.all(~better | (change < 1e-10)):
-                break
+                    new_mu[worse] = mu[active[worse]] + step[worse, nflux]
+                rows = active[worse]
+                new_value[worse] = nll(new_alpha[worse], new_mu[worse], counts[rows], aux[rows])
+                worse = worse[~(new_value[worse] <= value[active[worse]])]
+            better = new_value <= value[active]
+            rows = active[better]
+            alpha[rows], mu[rows], value[rows] = new_alpha[better], new_mu[better], new_value[better]
+            active = active[~done & better]
         return value, alpha, mu
 
-    null, alpha0, mu0 = fit(np.zeros((n, nflux)), np.zeros(n), False)
-    free, _, mu_hat = fit(alpha0, mu0, True)
+    # the engine's start: the null fit of the batch's mean dataset
+    mean = fit(np.zeros((1, nflux)), np.zeros(1), False, data_main.mean(0)[None], data_aux.mean(0)[None])
+    null, alpha0, mu0 = fit(np.repeat(mean[1], n, axis=0), np.zeros(n), False, data_main, data_aux)
+    free, _, mu_hat = fit(alpha0.copy(), mu0.copy(), True, data_main, data_aux)
     return np.where(mu_hat > 0, np.clip(2.0 * (null - free), 0.0, None), 0.0)
 
 
