@@ -40,6 +40,19 @@ from cevns_stats.inference.engine import CompiledModel  # noqa: E402
 from cevns_stats.inference.factors import code4, code4_coefficients  # noqa: E402
 
 
+def flux_samples(k: int, sm: np.ndarray, nsi: np.ndarray, sigma: float, *nsi_modifiers: dict) -> list[dict]:
+    """SM_k and NSI_k (× mu and ``nsi_modifiers``) sharing the normsys nu_flux_k of relative width sigma.
+
+    The NSI part (``nsi``, events per bin) enhances low recoil energies.
+    """
+    normsys = {"name": f"nu_flux_{k}", "type": "normsys", "data": {"hi": 1 + sigma, "lo": 1 - sigma}}
+    mods = [{"name": "mu", "type": "normfactor", "data": None}, normsys, *nsi_modifiers]
+    return [
+        {"name": f"SM_{k}", "data": list(sm), "modifiers": [normsys]},
+        {"name": f"NSI_{k}", "data": list(nsi), "modifiers": mods},
+    ]
+
+
 def benchmark_workspace(n_flux: int = 15, n_bins: int = 40, seed: int = 7) -> dict:
     """16-parameter, 40-bin workspace: per flux channel SM_k and NSI_k (× mu), both with normsys nu_flux_k."""
     rng = np.random.default_rng(seed)
@@ -48,15 +61,7 @@ def benchmark_workspace(n_flux: int = 15, n_bins: int = 40, seed: int = 7) -> di
     for k in range(n_flux):
         shape = np.exp(-np.linspace(0.0, rng.uniform(0.5, 8.0), n_bins))
         sm = 10 ** rng.uniform(-2, 2.5) * shape / shape.max() + 1e-3
-        normsys = {
-            "name": f"nu_flux_{k}",
-            "type": "normsys",
-            "data": {"hi": 1 + sigmas[k], "lo": 1 - sigmas[k]},
-        }
-        samples.append({"name": f"SM_{k}", "data": list(sm), "modifiers": [normsys]})
-        mods = [{"name": "mu", "type": "normfactor", "data": None}, normsys]
-        nsi = 0.1 * sm * np.linspace(2.0, 0.0, n_bins)  # NSI enhances low recoil energies
-        samples.append({"name": f"NSI_{k}", "data": list(nsi), "modifiers": mods})
+        samples += flux_samples(k, sm, 0.1 * sm * np.linspace(2.0, 0.0, n_bins), sigmas[k])
     observed = np.round(np.sum([s["data"] for s in samples if s["name"].startswith("SM")], axis=0))
     return {
         "channels": [{"name": "xenon", "samples": samples}],
@@ -76,21 +81,9 @@ def real_size_workspace(n_flux: int = 12, n_bins: int = 81, seed: int = 3) -> di
         for k in range(n_flux):
             shape = rng.uniform(0.1, 1.0, n_bins) * np.exp(-np.linspace(0.0, rng.uniform(0.5, 6.0), n_bins))
             sm = 10 ** rng.uniform(-2, 1.5) * shape + 1e-4
-            flux = {
-                "name": f"nu_flux_{k}",
-                "type": "normsys",
-                "data": {"hi": 1 + sigmas[k], "lo": 1 - sigmas[k]},
-            }
-            samples.append({"name": f"SM_{k}", "data": list(sm), "modifiers": [flux]})
-            mods = [{"name": "mu", "type": "normfactor", "data": None}, flux]
-            mods.append({"name": "sig_eff", "type": "normsys", "data": {"hi": 1.08, "lo": 0.9}})
-            samples.append(
-                {
-                    "name": f"NSI_{k}",
-                    "data": list(0.05 * sm * np.linspace(2.0, 0.0, n_bins)),
-                    "modifiers": mods,
-                }
-            )
+            efficiency = {"name": "sig_eff", "type": "normsys", "data": {"hi": 1.08, "lo": 0.9}}
+            nsi = 0.05 * sm * np.linspace(2.0, 0.0, n_bins)
+            samples += flux_samples(k, sm, nsi, sigmas[k], efficiency)
         for d in range(3):
             bkg = 10 ** rng.uniform(0, 1.5) * rng.uniform(0.2, 1.0, n_bins)
             tilt = np.linspace(-1.0, 1.0, n_bins) * rng.uniform(0.05, 0.2)
