@@ -64,3 +64,18 @@ def test_paper_panels_on_workers_match_in_process():
         == ["scalar-universal", "scalar-minimal", "vector-universal", "vector-minimal"]
     )
     assert remote == local
+
+
+def test_local_cluster_failure(monkeypatch, caplog):
+    """A cluster that cannot start: an error naming it, or (``fallback``, the paper's default) in-process."""
+    distributed = pytest.importorskip("dask.distributed")
+
+    def refuse(*args, **kwargs):
+        raise OSError("no loopback networking")
+
+    monkeypatch.setattr(distributed, "LocalCluster", refuse)
+    with pytest.raises(InvalidInput, match="local Dask cluster: no loopback"), dask_client(workers=2):
+        pass
+    with dask_client(workers=2, fallback=True) as client:
+        assert client is None
+    assert "running in-process" in caplog.text

@@ -22,9 +22,12 @@ __all__ = ["paper_command"]
     is_flag=True,
     help="Fewer toys and coarser grids: minutes on 2 cores (default: the paper's 600 toys per point).",
 )
-@click.option("--scheduler", default=None, help="Address of a Dask scheduler for the toy grids.")
+@click.option("--scheduler", default=None, help="Address of a Dask scheduler for the reach panels.")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Start a local Dask cluster of N workers."
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Local Dask worker processes for the reach panels (default: one per CPU core; 0: in-process).",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def paper_command(output_dir, quick, scheduler, workers, no_progress):
@@ -34,12 +37,15 @@ def paper_command(output_dir, quick, scheduler, workers, no_progress):
     if scheduler is not None and workers is not None:
         raise click.UsageError("give --scheduler or --workers, not both")
     check_folder_output(output_dir, "--output")  # at once: before the heavy imports, Dask and computing
-    from cevns_stats.inference.distributed import dask_client
+    from cevns_stats.inference.distributed import dask_client, usable_cores
     from cevns_stats.paper import FULL, QUICK, run_paper
     from cevns_stats.paper.runner import check_output_dir
 
     check_output_dir(output_dir)  # and no folder where one of its files goes
-    with dask_client(scheduler=scheduler, workers=workers) as client:
+    auto = scheduler is None and workers is None
+    if auto:
+        workers = usable_cores() if usable_cores() > 1 else 0
+    with dask_client(scheduler=scheduler, workers=workers or None, fallback=auto) as client:
         results = run_paper(output_dir, QUICK if quick else FULL, client=client, progress=not no_progress)
     gains = ", ".join(f"{t} {g:.2f}" for t, g in results["claims"]["threshold_gain_5_to_1_keV"].items())
     click.echo(

@@ -16,15 +16,27 @@ A cluster the user runs (``scheduler``) keeps its own settings.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sys
 from collections.abc import Callable
 
 from cevns_stats.errors import InvalidInput
 
-__all__ = ["WORKER_MALLOC_ENVIRON", "dask_client", "map_tasks"]
+__all__ = ["WORKER_MALLOC_ENVIRON", "dask_client", "map_tasks", "usable_cores"]
+
+log = logging.getLogger(__name__)
 
 #: glibc malloc settings of the loopback cluster's workers (module docstring); bytes.
 WORKER_MALLOC_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 256 * 2**20, "MALLOC_MMAP_THRESHOLD_": 32 * 2**20}
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask; ``os.cpu_count()`` where there is none)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _check(scheduler, workers) -> None:
@@ -37,8 +49,11 @@ def _check(scheduler, workers) -> None:
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None = None, workers: int | None = None):
+def dask_client(scheduler: str | None = None, workers: int | None = None, *, fallback: bool = False):
     """A ``dask.distributed.Client`` for ``scheduler`` or a new loopback ``LocalCluster``; ``None`` for neither.
+
+    ``fallback``: if the local cluster cannot start (e.g. no loopback networking), log a warning and yield
+    ``None`` (run in-process) instead of raising.
 
     Raises:
         InvalidInput: both given, ``workers`` < 1, or the scheduler cannot be reached.
@@ -50,7 +65,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
     import dask.config
     from dask.distributed import Client, LocalCluster
 
-    cluster = None
+    cluster, client = None, None
     try:
         if scheduler is not None:
             client = Client(scheduler, timeout="10s")
@@ -68,8 +83,15 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
                 )
             client = Client(cluster)
     except (OSError, TimeoutError) as err:
-        msg = f"cannot connect to the Dask scheduler {scheduler!r}: {err}"
-        raise InvalidInput(msg) from None
+        if scheduler is not None or not fallback:
+            where = f"the Dask scheduler {scheduler!r}" if scheduler is not None else "a local Dask cluster"
+            msg = f"cannot connect to {where}: {err}"
+            raise InvalidInput(msg) from None
+        log.warning("could not start a local Dask cluster (%s): running in-process", err)
+        client = None
+    if client is None:
+        yield None
+        return
     try:
         yield client
     finally:
