@@ -321,7 +321,8 @@ def future_templates(
 
 def future_model(templates: TemplateSet) -> CompiledModel:
     """The linear-form workspace of ``templates`` compiled with ε tied (POI ``eps``), data = SM Asimov."""
-    return CompiledModel.from_workspace(build_workspace(templates, form="linear")).tied()
+    spec = build_workspace(templates, form="linear")  # validated there: not again when compiled
+    return CompiledModel.from_workspace(spec, validate=False).tied()
 
 
 def asimov_exclusion_q(model: CompiledModel, nu: ArrayLike) -> np.ndarray:
