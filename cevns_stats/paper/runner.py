@@ -13,7 +13,7 @@ from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.likelihood.files import atomic_directory, check_destination
 from cevns_stats.paper.claims import evaluate_claims
-from cevns_stats.paper.config import MODELS, TARGETS, PaperConfig, THRESHOLDS_keV
+from cevns_stats.paper.config import LQ_EXPERIMENTS, MODELS, TARGETS, PaperConfig, THRESHOLDS_keV
 from cevns_stats.paper.lq_study import FLAVOURS, lq_results
 from cevns_stats.paper.reach_study import reach_panels
 from cevns_stats.paper.summary import summary_markdown
@@ -57,10 +57,16 @@ def compute_results(
     if unknown or not targets:
         msg = f"reach targets must be a non-empty subset of {list(TARGETS)}, got {list(targets)}"
         raise InvalidInput(msg)
-    steps = len(targets) * len(MODELS) + 3
+    steps = len(targets) * len(MODELS) + len(LQ_EXPERIMENTS)
     with tqdm(total=steps, desc="cevns-stats paper", disable=not progress, unit="step") as bar:
+        # with a client the leptoquark bounds are one more task, queued before the panels
+        lq_task = None if client is None else client.submit(lq_results, pure=False)
         reach = reach_panels(targets, config, client=client, progress=bar)
-        lq = lq_results(progress=bar)
+        if lq_task is None:
+            lq = lq_results(progress=bar)
+        else:
+            lq = lq_task.result()
+            bar.update(len(LQ_EXPERIMENTS))
     return {"settings": _settings(config), "reach": reach, "claims": evaluate_claims(reach), "lq": lq}
 
 
