@@ -252,7 +252,7 @@ CASES = [
     ("paper-proc", ["paper", "--quick", "--output", "/proc/x"], ["/proc/x"]),
     ("paper-output-is-file", ["paper", "--quick", "--output", "a_file"], ["a_file", "is a file"]),
     ("paper-results-is-folder", ["paper", "--quick", "--output", "clash_paper"], ["results.json", "folder"]),
-    ("paper-workers-zero", ["paper", "--quick", "--output", "out", "--workers", "0"], ["--workers"]),
+    ("paper-workers-negative", ["paper", "--quick", "--output", "out", "--workers", "-1"], ["--workers"]),
     (
         "paper-scheduler-and-workers",
         ["paper", "--output", "out", "--scheduler", "x:1", "--workers", "2"],
