@@ -94,3 +94,16 @@ def test_local_cluster_failure(monkeypatch, caplog):
     with dask_client(workers=2, fallback=True) as client:
         assert client is None
     assert "running in-process" in caplog.text
+
+
+def test_default_workers(monkeypatch):
+    """One worker per core where there are several and Dask is installed; in-process otherwise."""
+    from cevns_stats.inference import distributed
+
+    monkeypatch.setattr(distributed, "usable_cores", lambda: 4)
+    installed = distributed.importlib.util.find_spec("distributed") is not None
+    assert distributed.default_workers() == (4 if installed else 0)
+    monkeypatch.setattr(distributed.importlib.util, "find_spec", lambda name: None)
+    assert distributed.default_workers() == 0
+    monkeypatch.setattr(distributed, "usable_cores", lambda: 1)
+    assert distributed.default_workers() == 0

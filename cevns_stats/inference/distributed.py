@@ -16,6 +16,7 @@ A cluster the user runs (``scheduler``) keeps its own settings.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import sys
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 from cevns_stats.errors import InvalidInput
 
-__all__ = ["WORKER_MALLOC_ENVIRON", "dask_client", "map_tasks", "usable_cores"]
+__all__ = ["WORKER_MALLOC_ENVIRON", "dask_client", "default_workers", "map_tasks", "usable_cores"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,17 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """Local workers for a command's default: one per usable core if there are several and Dask is installed
+    (the ``[dask]`` extra), else 0 (in-process)."""
+    if usable_cores() < 2:
+        return 0
+    if importlib.util.find_spec("distributed") is None:
+        log.info("dask.distributed is not installed (pip install 'cevns-stats[dask]'): running in-process")
+        return 0
+    return usable_cores()
 
 
 def _check(scheduler, workers) -> None:
