@@ -228,6 +228,21 @@ def test_cli_future_exposure_and_text(capsys):
     assert code == 0 and "lambda excluded above" in out and "lz-quoted" in out
 
 
+def test_json_states_the_window_the_bound_used(lz_mu, capsys):
+    code, out, err = _run(["lq-limit", "--experiment", "darwin", "--json"], capsys)
+    assert code == 0, err
+    details = json.loads(out)["details"]
+    templates = lq.future_templates("darwin", "mu")
+    assert details["window_keV"] == pytest.approx(templates.metadata["window_keV"], rel=1e-12)
+    assert details["window_keV"] == pytest.approx(
+        [templates.edges_keV[0], templates.edges_keV[-1]], rel=1e-12
+    )
+    assert details["n_bins"] == templates.edges_keV.size - 1 > 1
+    assert details["window_energy"] == "reconstructed"
+    lz = json.loads(json.dumps(lz_mu.to_json()))["details"]
+    assert lz["window_keV"] == [0.0, 20.0] and lz["n_bins"] == 1
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -40,7 +40,12 @@ from scipy import optimize, stats
 from cevns_stats.detector.efficiency import LZ_WS2022_EFFICIENCY
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import FitError, InvalidInput, UnknownName
-from cevns_stats.experiments.lz_ws2022 import LZ_EXPOSURE_TONNE_YEAR, LZ_SIGNAL_EVENTS_90CL, lz_signal_events
+from cevns_stats.experiments.lz_ws2022 import (
+    LZ_EXPOSURE_TONNE_YEAR,
+    LZ_SIGNAL_EVENTS_90CL,
+    LZ_ANALYSIS_WINDOW_keV,
+    lz_signal_events,
+)
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch
 from cevns_stats.likelihood.templates import TemplateSet, build_templates
@@ -128,7 +133,10 @@ class LQLimit(NamedTuple):
         sm_8b_events: SM ⁸B CEvNS events the bound is based on.
         masses_GeV: (n,) S1 masses [GeV].
         lambda_bound: (n,) excluded coupling λ at each mass (λ above it is excluded).
-        details: extra JSON-ready numbers (event counts, variants, settings).
+        details: extra JSON-ready numbers (event counts, variants, settings), always with the energy window
+            the bound was computed in (``window_keV`` [keV], ``n_bins``, ``window_energy``: true recoil
+            energy for the LZ counting recast, one count; reconstructed energy, log bins, for the future
+            detectors, whose ``detector`` settings say ``null`` where the preset's default window applies).
     """
 
     experiment: str
@@ -292,7 +300,9 @@ def lz_lq_limit(
             "sm_8b_events_direct": counts.sm_8b_events,
             "sm_8b_events_lz_quoted": LZ_QUOTED_B8_EVENTS,
             "excess_scale": scales[normalisation],
-            "window_keV": [0.0, 20.0],
+            "window_keV": [float(x) for x in LZ_ANALYSIS_WINDOW_keV],
+            "n_bins": 1,  # one count over the window (lz_signal_events)
+            "window_energy": "true recoil (keVnr)",
             "efficiency": "lz-ws2022",
             "epsilon_90_by_normalisation": eps,
             "lambda_at_1TeV_by_normalisation": {
@@ -391,6 +401,9 @@ def future_lq_limit(
             "q_tilde_asimov_90": ASIMOV_Q_CLS90,
             "sm_events": float(templates.values["SM"].sum()),
             "sm_8b_events_per_tonne_year": b8 / exposure,
+            "window_keV": [float(x) for x in templates.metadata["window_keV"]],
+            "n_bins": int(templates.edges_keV.size - 1),
+            "window_energy": "reconstructed",
             "detector": templates.metadata["settings"]["detector"],
         },
     )
