@@ -14,11 +14,12 @@ from scipy.stats import norm
 
 from cevns_stats.cli import _register, cli
 from cevns_stats.errors import UnknownName, WorkspaceError
-from cevns_stats.likelihood.combination import combine, parse_renames
+from cevns_stats.likelihood.combination import combine, harmonise_bounds, parse_renames
 from cevns_stats.likelihood.templates import read_templates
 from cevns_stats.likelihood.workspace import build_workspace
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+WORKSPACES = TEMPLATES.parent / "workspaces"
 KEEP = ("8B", "hep", "atm_numu")
 
 
@@ -118,3 +119,33 @@ def test_cli_reports_merged_poi_on_stderr(parts, tmp_path):
     result = CliRunner().invoke(cli, ["combine", *map(str, paths), "-o", str(tmp_path / "out.json")])
     assert result.exit_code == 0
     assert "the POI 'mu' of" in result.stderr and "nu_flux_8B" in result.stderr
+
+
+def _one_poi(channel: str, bounds: list[float], init: float) -> dict:
+    """A one-bin external-style workspace whose POI ``mu`` has the given bounds and init."""
+    sample = {"name": "s", "data": [1.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]}
+    parameters = [{"name": "mu", "inits": [init], "bounds": [bounds]}]
+    return {
+        "version": "1.0.0",
+        "channels": [{"name": channel, "samples": [sample]}],
+        "observations": [{"name": channel, "data": [1.0]}],
+        "measurements": [{"name": "meas", "config": {"poi": "mu", "parameters": parameters}}],
+    }
+
+
+def test_harmonise_bounds_no_op_on_publications_intersects_other_bounds_only():
+    # Every publication shares mu's init 1 and bounds [0, 10]: nothing to harmonise (the docstring says so).
+    published = [
+        json.loads((WORKSPACES / f"{d}_vector-minimal" / "BkgOnly.json").read_text())
+        for d in ("darwin", "argo", "lead-future")
+    ]
+    assert harmonise_bounds(published) == published
+    doc = harmonise_bounds.__doc__ or ""
+    assert "POI_BOUNDS" in doc and "differs per target" not in doc
+    # Configs that differ only in bounds (external workspaces) get the intersection; inits are not touched.
+    out = harmonise_bounds([_one_poi("a", [0.0, 10.0], 5.0), _one_poi("b", [0.0, 3.0], 1.0)])
+    configs = [spec["measurements"][0]["config"]["parameters"][0] for spec in out]
+    assert [c["bounds"] for c in configs] == [[[0.0, 3.0]], [[0.0, 3.0]]]
+    assert [c["inits"] for c in configs] == [[5.0], [1.0]]
+    with pytest.raises(WorkspaceError, match="do not overlap"):
+        harmonise_bounds([_one_poi("a", [0.0, 1.0], 0.5), _one_poi("b", [2.0, 3.0], 2.5)])

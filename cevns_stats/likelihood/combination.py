@@ -58,11 +58,20 @@ def _bounds_by_measurement(specs) -> dict:
 
 
 def harmonise_bounds(specs) -> list[dict]:
-    """Copies of ``specs`` whose same-named measurement parameters carry the intersection of their bounds.
+    """Deep copies of ``specs`` in which a parameter config that declares one ``[lo, hi]`` bound gets the
+    intersection of that parameter's bounds over every spec with a measurement of the same name.
 
-    A published patchset bounds its POI ``mu`` so that every rate stays ≥ 0 in *its* detector (``mu_max``
-    differs per target); a combination must keep all of them ≥ 0, i.e. the intersection. pyhf would refuse
-    the otherwise identical configs as incompatible.
+    :func:`combine` calls it just before ``pyhf.Workspace.combine``, whose outer join refuses same-named
+    measurements whose same-named parameter configs differ at all. For cevns-stats publications it changes
+    nothing any more: every BkgOnly declares ``mu`` with init 1 and bounds [0, 10]
+    (:data:`~cevns_stats.likelihood.publish.POI_BOUNDS`; a patch's ``mu_max`` is metadata, not a bound),
+    and the other parameters get the same bounds in every workspace of a form (flux nuisances: one σ per
+    flux channel; ``nsi_lin`` is widened by ``set_eps`` only together with its init). It still matters
+    for configs that differ only in their bounds: external pyhf workspaces, or histosys flux nuisances
+    from templates with different σ for one flux channel (the intersection keeps the larger σ's bound, as
+    within one workspace). Parameters without ``bounds`` or with one pair per bin are left alone, and
+    inits and ``fixed`` are not touched (an init may end up outside the intersection), so pyhf may still
+    refuse configs that differ in those.
 
     Raises:
         WorkspaceError: the bounds of a parameter do not overlap.
