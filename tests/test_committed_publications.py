@@ -149,8 +149,8 @@ def combined_vector(tmp_path_factory, ours_cli):
         files.append(tmp / f"{folder}.json")
         files[-1].write_text(json.dumps(spec))
     out = tmp / "combined.json"
-    # μ's upper bound (where every rate stays ≥ 0) differs per detector; combine intersects the bounds
-    # (cevns_stats.likelihood.combination.harmonise_bounds), so the plain outer join works in any order.
+    # every publication shares one POI convention (mu init 1, bounds [0, 10]), so the plain outer join of
+    # pyhf combine works in any order (combine's harmonise_bounds has nothing to intersect here).
     plain = CliRunner().invoke(
         ours_cli, ["combine", *map(str, files), "--output", str(out)], catch_exceptions=False
     )
