@@ -10,13 +10,16 @@ paper's results have (their numbers are not physics; the physics is tested elsew
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pyhf
 import pytest
+from click.testing import CliRunner
 from conftest import committed_scalar_spec
+from matplotlib.colors import to_hex
 
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.physics.fluxes.catalogue import CHANNEL_NAMES, get_channels
@@ -130,6 +133,11 @@ def _figures():
         "spectrum-sm": plot_recoil_spectra(
             **recoil_spectrum_data(detector, channels, None, energy_keV=energy)
         ),
+        "spectrum-window": plot_recoil_spectra(
+            **recoil_spectrum_data(detector, channels, None, energy_keV=energy),
+            window_keV=(0.5, 100.0),
+            resolution=0.1,
+        ),
         "reach-cli": plot_reach(reach_json).figure,
         "reach-paper": reach_figure("xenon", panels, figure_label="Fig5"),
         "lq-paper": lq_figure(LQ_BOUNDS, flavour="mu", title="LZ WS2022 and DARWIN-like xenon"),
@@ -159,6 +167,7 @@ NAMES = [
     "efficiency",
     "spectrum",
     "spectrum-sm",
+    "spectrum-window",
     "reach-cli",
     "reach-paper",
     "lq-paper",
@@ -225,3 +234,58 @@ def test_atmospheric_only_curve_has_its_own_panel(figures):
 def test_lq_regions_are_in_the_legend(figures):
     texts = " | ".join(_legend_texts(figures["lq-paper"]))
     assert "perturbativity" in texts and "excluded at 90 % CL" in texts and "excluded by CMS" in texts
+
+
+def _window_entries(fig) -> list[str]:
+    return [t for t in _legend_texts(fig) if "window" in t]
+
+
+def test_window_on_the_true_energy_axis_says_it_is_in_reconstructed_energy(figures):
+    """The analysis window is cut in reconstructed energy; the abscissa is the true recoil energy, so the
+    shaded band's legend entry names the reconstructed energy and the smearing across its edges."""
+    fig = figures["spectrum-window"]
+    (text,) = _window_entries(fig)
+    assert "0.5–100 keV" in text and "reconstructed energy" in text and "σ = 0.1·E" in text
+    ax = fig.axes[0]
+    assert "true energy" in ax.get_title()
+    assert [p.get_x() for p in ax.patches if p.get_label() == text] == [0.5]
+    assert not _window_entries(figures["spectrum-sm"])  # no window given, none drawn
+
+
+def test_rates_cli_plot_labels_its_window_as_reconstructed_energy(monkeypatch, tmp_path):
+    from cevns_stats.cli import _register, cli, rates
+
+    drawn = []
+    monkeypatch.setattr(rates, "write_figure", lambda path, fig: drawn.append(fig))
+    _register()
+    args = ["rates", "--channels", "8B,atm_numu", "--window", "1:50", "--plot", str(tmp_path / "r.png")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    (text,) = _window_entries(drawn[0])
+    assert "1–50 keV" in text and "reconstructed energy" in text and "smearing" in text
+    assert "window" not in drawn[0].axes[0].get_title()
+
+
+def _xenonnt_spec(patch: str | None) -> dict:
+    folder = "real-data_xenonnt_vector-universal_d"
+    if patch:
+        return committed_scalar_spec(folder, patch)
+    return json.loads((ROOT / "workspaces" / folder / "BkgOnly.json").read_text())
+
+
+@pytest.mark.parametrize("patch", [None, "eps_m0p1"])
+def test_fit_samples_in_one_axes_are_distinguishable(patch):
+    """Committed XENONnT workspace: before, hep (SM) and xenonnt_ac (BkgOnly), and ⁸B (SM) and
+    xenonnt_neutron (with a patch's NSI samples), had the same fill. Every stacked sample of an axes now
+    differs in colour or hatch (NSI parts: their channel's colour, hatched); channel colours stay fixed."""
+    spec = _xenonnt_spec(patch)
+    inits = pyhf.Workspace(spec).model(poi_name=None).config.suggested_init()
+    fig = plot_fit_spectra(fit_spectra(spec, inits))
+    for ax in fig.axes:
+        fills = {
+            p.get_label(): (to_hex(p.get_facecolor(), keep_alpha=False), p.get_hatch()) for p in ax.patches
+        }
+        assert len(fills) == len(ax.patches) >= 5
+        assert len(set(fills.values())) == len(fills), f"{ax.get_title()}: samples share a fill: {fills}"
+        assert fills["⁸B (SM)"] == (to_hex("tab:red"), None)
+        assert fills["hep (SM)"] == (to_hex("tab:orange"), None)

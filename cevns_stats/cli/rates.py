@@ -74,15 +74,13 @@ def rates_command(as_json, plot_path, **kw):
 
 
 def _figure(detector, channels, model, window_keV):
-    """The recoil spectra per channel with the counted window shaded."""
+    """The true recoil spectra per channel, with the analysis window (in reconstructed energy) shaded."""
     from cevns_stats.plots.data import recoil_spectrum_data
     from cevns_stats.plots.spectra import plot_recoil_spectra
 
-    fig = plot_recoil_spectra(**recoil_spectrum_data(detector, channels, model))
     low, high = window_keV
-    fig.axes[0].axvspan(low, high, color="0.5", alpha=0.08, lw=0, zorder=0)
-    fig.axes[0].set_title(f"{fig.axes[0].get_title()}  (counted window {low:.3g}–{high:.4g} keV shaded)")
-    return fig
+    data = recoil_spectrum_data(detector, channels, model)
+    return plot_recoil_spectra(**data, window_keV=(low, high), resolution=detector.resolution)
 
 
 def __dir__() -> list[str]:

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib.style
+import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 
 from cevns_stats.physics.fluxes.labels import CHANNEL_LABELS
@@ -28,7 +30,7 @@ __all__ = [
     "model_label",
     "new_figure",
     "sample_label",
-    "sample_style",
+    "sample_styles",
     "save_figure",
     "style",
 ]
@@ -139,17 +141,46 @@ def sample_label(name: str) -> str:
     return name
 
 
-def sample_style(name: str, index: int) -> dict:
-    """Fill style of a workspace sample: its channel's colour (NSI parts hatched), else a tab20 colour."""
-    kind, _, channel = name.partition("_")
-    if kind in _SAMPLE_KINDS and channel in CHANNEL_COLOURS:
-        nsi = kind != "SM"
-        return {
-            "color": CHANNEL_COLOURS[channel],
-            "alpha": 0.45 if nsi else 0.9,
-            "hatch": "///" if nsi else None,
-        }
-    return {"color": channel_colour(index)}
+#: Colours for samples without a flux channel (backgrounds): tab20, tab20b and tab20c less the channel colours.
+_SAMPLE_PALETTE = np.array(
+    [
+        to_rgb(colour)
+        for name in ("tab20", "tab20b", "tab20c")
+        for colour in colormaps[name](np.arange(20))
+        if to_hex(colour) not in {to_hex(c) for c in CHANNEL_COLOURS.values()}
+    ]
+)
+
+
+def sample_styles(names) -> dict[str, dict]:
+    """Fill styles of the workspace samples of one figure, every sample distinguishable from the others.
+
+    A flux channel's sample keeps its channel's colour (:data:`CHANNEL_COLOURS`; NSI parts lighter and
+    hatched). Every other sample (a background) takes, in turn, the palette colour farthest (in RGB) from
+    the white axes, the black data points and all colours already in the figure, so that it never repeats
+    a channel's colour or another background's (until the palette's 47 colours run out).
+
+    Args:
+        names: the sample names of one figure, in drawing order.
+
+    Returns:
+        {name: keyword arguments for a filled artist (``color``, and ``alpha``/``hatch`` for channels)}.
+    """
+    styles: dict[str, dict] = {}
+    for name in names:
+        kind, _, channel = name.partition("_")
+        if kind in _SAMPLE_KINDS and channel in CHANNEL_COLOURS:
+            nsi = kind != "SM"
+            alpha, hatch = (0.45, "///") if nsi else (0.9, None)
+            styles[name] = {"color": CHANNEL_COLOURS[channel], "alpha": alpha, "hatch": hatch}
+    used = [to_rgb("white"), to_rgb("black")] + [to_rgb(fill["color"]) for fill in styles.values()]
+    for name in names:
+        if name not in styles:
+            distance = np.linalg.norm(_SAMPLE_PALETTE[:, None, :] - np.array(used)[None, :, :], axis=2)
+            colour = to_rgb(_SAMPLE_PALETTE[int(np.argmax(distance.min(axis=1)))])
+            styles[name] = {"color": colour}
+            used.append(colour)
+    return {name: styles[name] for name in names}
 
 
 def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None) -> None:

@@ -16,7 +16,7 @@ import pyhf
 from matplotlib.ticker import MaxNLocator
 
 from cevns_stats.likelihood.files import write_file_atomic
-from cevns_stats.plots.common import new_figure, sample_label, sample_style, save_figure, style
+from cevns_stats.plots.common import new_figure, sample_label, sample_styles, save_figure, style
 
 __all__ = ["ChannelSpectra", "fit_spectra", "plot_fit_spectra", "write_fit_spectrum"]
 
@@ -50,13 +50,18 @@ def fit_spectra(
 
 
 def plot_fit_spectra(channels: list[ChannelSpectra]):
-    """Figure with one row per channel: stacked samples pre-fit (left) and post-fit (right), data as points."""
+    """Figure with one row per channel: stacked samples pre-fit (left) and post-fit (right), data as points.
+
+    Each sample has one fill in the whole figure, distinct from every other sample's
+    (:func:`~cevns_stats.plots.common.sample_styles`).
+    """
     with style():
         fig, axes = new_figure(len(channels), 2, figsize=(11.0, 3.6 * len(channels)), constrained_layout=True)
         axes = np.atleast_2d(axes)
+        styles = sample_styles(dict.fromkeys(name for ch in channels for name in ch.samples))
         for row, ch in zip(axes, channels):
             for ax, values, title in ((row[0], ch.prefit, "pre-fit"), (row[1], ch.postfit, "post-fit")):
-                _draw_stack(ax, ch, values)
+                _draw_stack(ax, ch, values, styles)
                 ax.set_title(f"{ch.channel}: {title}")
             # one legend per channel, beside the post-fit panel: it hides no bin
             row[1].legend(
@@ -65,7 +70,7 @@ def plot_fit_spectra(channels: list[ChannelSpectra]):
         return fig
 
 
-def _draw_stack(ax, ch: ChannelSpectra, values: np.ndarray) -> None:
+def _draw_stack(ax, ch: ChannelSpectra, values: np.ndarray, styles: dict[str, dict]) -> None:
     edges = np.arange(ch.observed.size + 1) - 0.5
     bottom = np.zeros(ch.observed.size)
     for k, name in enumerate(ch.samples):
@@ -78,7 +83,7 @@ def _draw_stack(ax, ch: ChannelSpectra, values: np.ndarray) -> None:
             baseline=bottom,
             fill=True,
             label=sample_label(name),
-            **sample_style(name, k),
+            **styles[name],
         )
         bottom = bottom + counts
     ax.errorbar(

@@ -14,7 +14,16 @@ from cevns_stats.plots.common import channel_style, model_label, new_figure, sty
 __all__ = ["plot_efficiency", "plot_fluxes", "plot_recoil_spectra"]
 
 
-def plot_recoil_spectra(energy_keV, components, channels, *, target_name: str, model=None):
+def plot_recoil_spectra(
+    energy_keV,
+    components,
+    channels,
+    *,
+    target_name: str,
+    model=None,
+    window_keV: tuple[float, float] | None = None,
+    resolution: float = 0.0,
+):
     """True recoil spectra dR/dE_R per channel (the paper's Fig. 3): SM solid, SM + NSI dashed, same colour.
 
     Args:
@@ -24,17 +33,31 @@ def plot_recoil_spectra(energy_keV, components, channels, *, target_name: str, m
         channels: the n_channels flux channels (names, families).
         target_name: detector target for the title.
         model: the NSI model whose ``epsilon`` and ``name`` are drawn, or None for the SM only.
+        window_keV: (low, high) analysis window in *reconstructed* energy [keV], shaded and labelled as
+            such (the abscissa is the true energy), or None (default) for no window.
+        resolution: relative resolution r (σ = r·E) named in the window's legend entry; defaults to 0.
     """
     energy, comps = np.asarray(energy_keV), np.asarray(components)
     with style():
-        return _draw_recoil_spectra(energy, comps, channels, target_name, model)
+        fig = _draw_recoil_spectra(energy, comps, channels, target_name, model, window_keV, resolution)
+        fig.tight_layout()
+        return fig
+
+
+def _window_label(window_keV: tuple[float, float], resolution: float) -> str:
+    """Legend text of the shaded window: it is in reconstructed energy, the abscissa is not."""
+    low, high = window_keV
+    text = f"analysis window {low:.3g}–{high:.4g} keV\nin reconstructed energy"
+    if resolution > 0:
+        return f"{text};\nsmearing (σ = {resolution:g}·E) moves\nevents across its edges"
+    return f"{text}\n(no smearing: equal to true energy)"
 
 
 def _visible(sm: np.ndarray, floor: float) -> bool:
     return bool(np.any(sm > floor))
 
 
-def _draw_recoil_spectra(energy, comps, channels, target_name, model):
+def _draw_recoil_spectra(energy, comps, channels, target_name, model, window_keV, resolution):
     fig, ax = new_figure(figsize=(10, 6))
     total = comps[0].sum(axis=0)
     floor = max(total.max() * 1e-10, 1e-12)
@@ -55,6 +78,9 @@ def _draw_recoil_spectra(energy, comps, channels, target_name, model):
         with_nsi = total + eps * comps[1].sum(0) + eps**2 * comps[2].sum(0)
         ax.plot(energy, with_nsi, color="k", lw=2.5, ls="--", label=f"total, {model_label(model)}")
         ax.plot([], [], color="grey", ls="--", lw=1.2, label="dashed: each channel with NSI")
+    if window_keV is not None:
+        shade = {"color": "0.5", "alpha": 0.15, "lw": 0, "zorder": 0}
+        ax.axvspan(*window_keV, label=_window_label(window_keV, resolution), **shade)
     if hidden:  # said in the legend, where it hides no curve
         names = ", ".join(dict.fromkeys(label.split(" ")[0] for label in hidden))
         ax.plot([], [], ls="none", label=f"no recoils above {energy[0]:g} keV:\n{names}")
@@ -68,7 +94,6 @@ def _draw_recoil_spectra(energy, comps, channels, target_name, model):
         xlim=(energy[0], energy[-1]),
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.tight_layout()
     return fig
 
 
