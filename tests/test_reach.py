@@ -20,6 +20,7 @@ from cevns_stats.inference.reach import (
     contours,
     crossing,
     eps_reach,
+    eps_reach_curve,
     point_asimov,
     point_model,
     point_toys,
@@ -146,6 +147,19 @@ def test_eps_reach_root(scalar_setup):
     eps3 = eps_reach(scalar_setup, 100.0, z=3.0, eps_min=1e-4)
     assert point_asimov(scalar_setup, 100.0, eps3) == pytest.approx(3.0, abs=2e-3)
     assert eps_reach(scalar_setup, 1000.0, z=3.0, eps_min=1e-4) < eps3
+
+
+def test_eps_reach_curve_batches_exposures_and_levels(scalar_setup):
+    """All roots at once (a repeated exposure with two levels, and the NaN cases) equal the one-point search,
+    and the Asimov Z of each separate point fit sits on its level."""
+    exposures, levels = [100.0, 1000.0, 100.0, 100.0], [3.0, 3.0, 5.0, 1e-9]
+    roots = eps_reach_curve(scalar_setup, exposures, z=levels, eps_min=1e-4)
+    assert np.isnan(roots[3])  # Z already above the level at eps_min
+    assert np.isnan(eps_reach_curve(scalar_setup, [100.0], z=3.0, eps_min=1e-4, eps_max=1e-3)[0])  # never
+    for e, level, root in list(zip(exposures, levels, roots))[:3]:
+        assert root == pytest.approx(eps_reach(scalar_setup, e, z=level, eps_min=1e-4), rel=1e-9)
+        assert point_asimov(scalar_setup, e, root) == pytest.approx(level, abs=1e-6)
+    assert roots[1] < roots[0] < roots[2]
 
 
 def test_cli_json_contract(tmp_path):
