@@ -103,6 +103,8 @@ def test_default_workers(monkeypatch):
     monkeypatch.setattr(distributed, "usable_cores", lambda: 4)
     installed = distributed.importlib.util.find_spec("distributed") is not None
     assert distributed.default_workers() == (4 if installed else 0)
+    assert distributed.default_workers(n_tasks=3) == (3 if installed else 0)  # no idle workers
+    assert distributed.default_workers(n_tasks=1) == 0
     monkeypatch.setattr(distributed.importlib.util, "find_spec", lambda name: None)
     assert distributed.default_workers() == 0
     monkeypatch.setattr(distributed, "usable_cores", lambda: 1)

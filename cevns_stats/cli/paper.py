@@ -28,8 +28,8 @@ __all__ = ["paper_command"]
     type=click.IntRange(min=0),
     default=None,
     help=(
-        "Local Dask worker processes for the reach panels (default: one per CPU core when the [dask] extra "
-        "is installed; 0: in-process)."
+        "Local Dask worker processes for the reach panels (default: one per CPU core, at most one per task, "
+        "when the [dask] extra is installed; 0: in-process)."
     ),
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
@@ -42,12 +42,12 @@ def paper_command(output_dir, quick, scheduler, workers, no_progress):
     check_folder_output(output_dir, "--output")  # at once: before the heavy imports, Dask and computing
     from cevns_stats.inference.distributed import dask_client, default_workers
     from cevns_stats.paper import FULL, QUICK, run_paper
-    from cevns_stats.paper.runner import check_output_dir
+    from cevns_stats.paper.runner import N_TASKS, check_output_dir
 
     check_output_dir(output_dir)  # and no folder where one of its files goes
     auto = scheduler is None and workers is None
     if auto:
-        workers = default_workers()
+        workers = default_workers(n_tasks=N_TASKS)
     with dask_client(scheduler=scheduler, workers=workers or None, fallback=auto) as client:
         results = run_paper(output_dir, QUICK if quick else FULL, client=client, progress=not no_progress)
     gains = ", ".join(f"{t} {g:.2f}" for t, g in results["claims"]["threshold_gain_5_to_1_keV"].items())

@@ -4,7 +4,8 @@
 ``dask_client(workers=N)`` starts a loopback ``LocalCluster`` (N worker processes, one thread each, no
 dashboard) for the duration of the ``with`` block; with neither it yields ``None`` and :func:`map_tasks`
 runs in-process. A task carries everything that decides its result (e.g. its own ``SeedSequence``), so the
-results are identical however and wherever the tasks run.
+results are the same however and wherever the tasks run (up to rounding where a different number of BLAS
+threads changes the order of a sum).
 
 The loopback cluster's workers keep freed memory (glibc ``MALLOC_TRIM_THRESHOLD_`` 256 MiB and
 ``MALLOC_MMAP_THRESHOLD_`` 32 MiB, set before they are spawned): Dask's default trim threshold (64 KiB,
@@ -40,15 +41,16 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def default_workers() -> int:
-    """Local workers for a command's default: one per usable core if there are several and Dask is installed
-    (the ``[dask]`` extra), else 0 (in-process)."""
-    if usable_cores() < 2:
+def default_workers(n_tasks: int | None = None) -> int:
+    """Local workers for a command's default: one per usable core (at most ``n_tasks``) if that makes several
+    and Dask is installed (the ``[dask]`` extra), else 0 (in-process)."""
+    workers = usable_cores() if n_tasks is None else min(usable_cores(), n_tasks)
+    if workers < 2:
         return 0
     if importlib.util.find_spec("distributed") is None:
         log.info("dask.distributed is not installed (pip install 'cevns-stats[dask]'): running in-process")
         return 0
-    return usable_cores()
+    return workers
 
 
 def _check(scheduler, workers) -> None:

@@ -26,12 +26,16 @@ from cevns_stats.plots.spectra import plot_efficiency, plot_fluxes, plot_recoil_
 
 __all__ = [
     "FIGURE3_SCALAR_EPS",
+    "N_TASKS",
     "check_output_dir",
     "compute_results",
     "output_names",
     "run_paper",
     "write_outputs",
 ]
+
+#: Tasks of a run on a Dask client: one per reach panel and one for the leptoquark bounds.
+N_TASKS = len(TARGETS) * len(MODELS) + 1
 
 #: ε of the scalar-universal spectrum drawn in Fig. 3 (an illustration, not a fitted value).
 FIGURE3_SCALAR_EPS = 0.05
