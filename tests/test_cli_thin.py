@@ -143,3 +143,12 @@ def test_limit_passes_cl_and_engine(runner, inference_api, tmp_path):
     assert analysis.call_args.kwargs["engine"] == "pyhf"
     assert limit.call_args == mock.call(analysis.return_value, cl=0.9, engine="pyhf", eps_max=None)
     assert json.loads(out.read_text()) == {"observed": 1.0}
+
+
+def test_cli_choices_of_mode_and_toy_aux_are_the_library_ones():
+    """The CLI keeps its own pyhf-free copy of these choices; it must offer exactly what the library accepts."""
+    from cevns_stats.cli import options
+    from cevns_stats.inference import discovery
+
+    assert options.MODES == discovery.MODES
+    assert options.TOY_AUX == discovery.TOY_AUX

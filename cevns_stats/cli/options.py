@@ -67,7 +67,8 @@ class _FiniteFloat(click.ParamType):
 FINITE_FLOAT = _FiniteFloat()
 
 #: ``--mode`` and ``--toy-aux`` of ``discover`` and ``reach``: the values of
-#: :data:`cevns_stats.inference.workflow.MODES` and ``TOY_AUX`` (not imported from there: that loads pyhf).
+#: :data:`cevns_stats.inference.discovery.MODES` and ``TOY_AUX``, not imported from there because that loads
+#: pyhf for every command (``tests/test_cli_thin.py`` keeps the two equal).
 MODES = ("standard", "paper")
 TOY_AUX = ("resampled", "fixed")
 

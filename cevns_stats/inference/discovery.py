@@ -17,6 +17,8 @@ from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import FitResult, fit_batch, fit_multistart
 
 __all__ = [
+    "MODES",
+    "TOY_AUX",
     "DiscoveryResult",
     "PaperModeResult",
     "asimov_data",
@@ -26,6 +28,13 @@ __all__ = [
     "q0",
     "significance",
 ]
+
+
+#: Test statistics: "standard" is q0 (:func:`q0`), "paper" the paper-reproduction t (:func:`paper_mode_t`).
+MODES = ("standard", "paper")
+
+#: Auxiliary data of toys (:func:`generate_toys`): "resampled" from the constraints, or "fixed" at nominal.
+TOY_AUX = ("resampled", "fixed")
 
 
 class DiscoveryResult(NamedTuple):
@@ -180,8 +189,8 @@ def generate_toys(
             "fixed" keeps the workspace's nominal auxiliary data (the paper's toys, PHYSICS.md §10).
         seed, rng: a seed for ``numpy.random.default_rng`` or a Generator (rng wins).
     """
-    if aux not in ("resampled", "fixed"):
-        msg = f"aux must be 'resampled' or 'fixed', got {aux!r}"
+    if aux not in TOY_AUX:
+        msg = f"aux must be one of {TOY_AUX}, got {aux!r}"
         raise InvalidInput(msg)
     if int(n) < 1:
         msg = f"the number of toys must be at least 1, got {n!r}"

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from cevns_stats.errors import InvalidInput
+from cevns_stats.inference.discovery import MODES, TOY_AUX
 from cevns_stats.inference.distributed import map_tasks
 from cevns_stats.inference.reach_points import (
     PointResult,
@@ -55,9 +56,6 @@ __all__ = [
     "point_toys",
     "reach_grid",
 ]
-
-MODES = ("standard", "paper")
-TOY_AUX = ("resampled", "fixed")
 
 
 def point_seeds(seed: int, n_points: int) -> list:

@@ -32,7 +32,7 @@ import pyhf
 
 from cevns_stats.errors import InvalidInput, UnknownName, UnsupportedWorkspace, WorkspaceError
 from cevns_stats.inference import pyhf_route
-from cevns_stats.inference.discovery import asimov_data
+from cevns_stats.inference.discovery import MODES, TOY_AUX, asimov_data
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fast_route import fast_model as _fast
 from cevns_stats.inference.fast_route import fast_z
@@ -63,8 +63,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODES = ("standard", "paper")
-TOY_AUX = ("resampled", "fixed")
 ENGINES = ("pyhf", "fast")
 Engine = Literal["pyhf", "fast"]
 _LIN, _QUAD = "nsi_lin", "nsi_quad"
