@@ -78,9 +78,8 @@ def _figure(detector, channels, model, window_keV):
     from cevns_stats.plots.data import recoil_spectrum_data
     from cevns_stats.plots.spectra import plot_recoil_spectra
 
-    low, high = window_keV
     data = recoil_spectrum_data(detector, channels, model)
-    return plot_recoil_spectra(**data, window_keV=(low, high), resolution=detector.resolution)
+    return plot_recoil_spectra(**data, window_keV=tuple(window_keV), resolution=detector.resolution)
 
 
 def __dir__() -> list[str]:

@@ -53,7 +53,6 @@ __all__ = [
     "reach_panels",
     "setup_for",
     "sign_of",
-    "target_reach",
     "toy_contours",
     "variants_for",
 ]
@@ -214,13 +213,6 @@ def panel_reach(
         "toys": toys,
         "settings": reference_setup.settings,
     }
-
-
-def target_reach(
-    target: str, config: PaperConfig, *, client: Client | None = None, progress: tqdm | None = None
-) -> dict:
-    """All four panels of one target's reach figure: {panel: panel_reach(...)}."""
-    return reach_panels((target,), config, client=client, progress=progress)[target]
 
 
 def reach_panels(

@@ -133,7 +133,7 @@ def _unique(handles: list) -> list:
 
 
 def reach_figure(target: str, panels: dict, *, figure_label: str = ""):
-    """3 × 2 reach figure of one target from ``target_reach`` results ({panel: panel dict})."""
+    """3 × 2 reach figure of one target from ``reach_panels(...)[target]`` ({panel: panel dict})."""
     with style(9.0):
         fig, axes = new_figure(2, 3, figsize=(16, 9.5), constrained_layout=True)
         cells = [axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]]
