@@ -19,7 +19,7 @@ import numpy as np
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.factors import FactorKind
 
-__all__ = ["grad_hess", "nll_grad_hess"]
+__all__ = ["nll_grad_hess", "nll_grad_hess_fisher"]
 
 
 def nll_grad_hess(
@@ -45,21 +45,23 @@ def nll_grad_hess(
     data_aux = np.asarray(data_aux, dtype=float).reshape(-1, model.aux_nominal.size)
     data_aux = np.broadcast_to(data_aux, (pars.shape[0], data_aux.shape[1]))
     free = np.arange(model.n_pars) if free is None else np.asarray(free, dtype=int).ravel()
-    grad, hess, _ = grad_hess(model, pars, data_main, data_aux, free, row_scale)
-    return model.nll(pars, data_main, data_aux, row_scale=row_scale), grad, hess
+    nll, grad, hess, _ = nll_grad_hess_fisher(model, pars, data_main, data_aux, free, row_scale)
+    return nll, grad, hess
 
 
-def grad_hess(
+def nll_grad_hess_fisher(
     model: CompiledModel,
     pars: np.ndarray,
     data_main: np.ndarray,
     data_aux: np.ndarray,
     free: np.ndarray,
     row_scale: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradient (n, F), Hessian (n, F, F) and Fisher part (n, F, F) of −log L in the parameters ``free``.
+    log_factorial: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """−log L (n,), gradient (n, F), Hessian (n, F, F) and Fisher part (n, F, F) in the parameters ``free``,
+    from one evaluation of the expected counts.
 
-    ``row_scale`` (n, R): per-dataset factors of the rows (as in ``CompiledModel.nll``).
+    ``row_scale`` (n, R) and ``log_factorial`` (n,) as in ``CompiledModel.nll``.
     """
     structure = _structure(model)
     n, nfree = pars.shape[0], free.size
@@ -83,14 +85,10 @@ def grad_hess(
             coef = coef * np.take(row_scale, rows, axis=1)
         np.multiply(coef @ model.basis[rows], root, out=scaled[:, i])
     fisher = scaled @ scaled.transpose(0, 2, 1)
-    second = _second_order_term(model, structure["scatter"], rho, d1, d2, excl1, excl2)
-    if nfree == model.n_pars:
-        hess = fisher + second.reshape(n, nfree, nfree)
-    else:
-        pairs = (free[:, None] * model.n_pars + free).ravel()
-        hess = fisher + np.take(second, pairs, axis=1).reshape(n, nfree, nfree)
+    hess = fisher.copy()
+    _add_second_order(hess, _second_order_scatter(model, structure, free), rho, d1, d2, excl1, excl2)
     _add_constraints(model, pars, data_aux, free, grad, (hess, fisher))
-    return grad, hess, fisher
+    return model.nll_from_rate(rate, pars, data_main, data_aux, log_factorial), grad, hess, fisher
 
 
 def _add_constraints(model, pars, data_aux, free, grad, matrices) -> None:
@@ -121,7 +119,11 @@ def _structure(model: CompiledModel) -> dict:
         for k in range(model.n_pars):
             rows, columns = np.nonzero(model.slot_par == k)
             slots.append((rows, rows * nslot + columns))
-        cache = model.__dict__["_derivative_structure"] = {"slots": slots, "scatter": _scatter(model)}
+        cache = model.__dict__["_derivative_structure"] = {
+            "slots": slots,
+            "scatter": _scatter(model),
+            "free_scatter": {},
+        }
     return cache
 
 
@@ -145,31 +147,51 @@ def _exclusive_products(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]
     return excl1, excl2
 
 
-def _second_order_term(model, scatter, rho, d1, d2, excl1, excl2) -> np.ndarray:
-    """Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l, flat (n, P·P); terms sharing a Hessian entry are summed by reduceat."""
-    rows, slot_j, slot_l, starts, targets = scatter
+def _second_order_scatter(model: CompiledModel, structure: dict, free: np.ndarray) -> tuple:
+    """The second-order terms (:func:`_scatter`) within the free parameters: their (row, slot j, slot l),
+    the flat (F·F) Hessian entries they fill and the 0/1 matrix (terms, entries) that sums them; cached
+    per set of free parameters."""
+    key = free.tobytes()
+    cached = structure["free_scatter"].get(key)
+    if cached is None:
+        rows, slot_j, slot_l, kj, kl = structure["scatter"]
+        position = np.full(model.n_pars, -1)
+        position[free] = np.arange(free.size)
+        keep = (position[kj] >= 0) & (position[kl] >= 0)
+        flat = position[kj[keep]] * free.size + position[kl[keep]]
+        entries, which = np.unique(flat, return_inverse=True)
+        summing = np.zeros((flat.size, entries.size))
+        summing[np.arange(flat.size), which] = 1.0
+        cached = structure["free_scatter"][key] = (rows[keep], slot_j[keep], slot_l[keep], entries, summing)
+    return cached
+
+
+def _add_second_order(hess, scatter, rho, d1, d2, excl1, excl2) -> None:
+    """Add Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l to hess (n, F, F) in place; the terms of one entry are summed by a
+    product with the 0/1 matrix of :func:`_second_order_scatter`."""
+    rows, slot_j, slot_l, entries, summing = scatter
+    if rows.size == 0:
+        return
     n, _, nslot = excl1.shape
-    out = np.zeros((n, model.n_pars**2))
-    if rows.size:
-        same = slot_j == slot_l
-        first = rows * nslot + slot_j
-        term = np.take((excl1 * d2).reshape(n, -1), first, axis=1)
-        if excl2 is not None and not same.all():
-            cross = np.flatnonzero(~same)
-            d1_flat = d1.reshape(n, -1)
-            pair = (first * nslot + slot_l)[cross]  # flat (r, j, l) into excl2
-            term[:, cross] = (
-                np.take(excl2.reshape(n, -1), pair, axis=1)
-                * np.take(d1_flat, first[cross], axis=1)
-                * np.take(d1_flat, (rows * nslot + slot_l)[cross], axis=1)
-            )
-        out[:, targets] = np.add.reduceat(np.take(rho, rows, axis=1) * term, starts, axis=1)
-    return out
+    same = slot_j == slot_l
+    first = rows * nslot + slot_j
+    term = np.take((excl1 * d2).reshape(n, -1), first, axis=1)
+    if excl2 is not None and not same.all():
+        cross = np.flatnonzero(~same)
+        d1_flat = d1.reshape(n, -1)
+        pair = (first * nslot + slot_l)[cross]  # flat (r, j, l) into excl2
+        term[:, cross] = (
+            np.take(excl2.reshape(n, -1), pair, axis=1)
+            * np.take(d1_flat, first[cross], axis=1)
+            * np.take(d1_flat, (rows * nslot + slot_l)[cross], axis=1)
+        )
+    flat = hess.reshape(n, hess.shape[1] * hess.shape[2])
+    flat[:, entries] += (np.take(rho, rows, axis=1) * term) @ summing
 
 
 def _scatter(model: CompiledModel) -> tuple:
-    """(row, slot j, slot l) of every second-derivative term, sorted by Hessian entry; reduceat starts
-    and the flat Hessian entries (k_j·P + k_l) they fill. Terms with φ'' ≡ 0 (linear factors) are left out."""
+    """(row, slot j, slot l, parameter of j, parameter of l) of every second-derivative term; terms with
+    φ'' ≡ 0 (linear factors) are left out."""
     nrow, nslot = model.slot_par.shape
     rows, slot_j, slot_l = (
         a.ravel() for a in np.meshgrid(np.arange(nrow), np.arange(nslot), np.arange(nslot), indexing="ij")
@@ -178,11 +200,7 @@ def _scatter(model: CompiledModel) -> tuple:
     kind, power = model.slot_kind, model.slot_power
     linear = (kind == FactorKind.NONE) | ((kind == FactorKind.POWER) & (power == 1.0))
     keep = (kj >= 0) & (kl >= 0) & ((slot_j != slot_l) | ~linear[rows, slot_j])
-    target = (kj * model.n_pars + kl)[keep]
-    order = np.argsort(target, kind="stable")
-    target = target[order]
-    starts = np.flatnonzero(np.r_[True, target[1:] != target[:-1]]) if target.size else np.zeros(0, int)
-    return rows[keep][order], slot_j[keep][order], slot_l[keep][order], starts, target[starts]
+    return rows[keep], slot_j[keep], slot_l[keep], kj[keep], kl[keep]
 
 
 def __dir__() -> list[str]:

@@ -284,8 +284,20 @@ class CompiledModel:
         ``log_factorial`` (n,) = Σ_b lnΓ(n_b + 1) may be passed to skip recomputing it. ``row_scale``
         (n, R) multiplies each row per dataset (datasets of differently scaled models in one batch).
         """
-        factors = self.row_factors(self.as_batch(pars))
+        pars = self.as_batch(pars)
+        factors = self.row_factors(pars)
         rate = (factors if row_scale is None else factors * row_scale) @ self.basis
+        return self.nll_from_rate(rate, pars, data_main, data_aux, log_factorial)
+
+    def nll_from_rate(
+        self,
+        rate: np.ndarray,
+        pars: np.ndarray,
+        data_main: np.ndarray,
+        data_aux: np.ndarray,
+        log_factorial: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """:meth:`nll` given the expected counts ``rate`` (n, B) at ``pars`` (n, P) (derivatives share them)."""
         if log_factorial is None:
             log_factorial = np.sum(gammaln(data_main + 1.0), axis=-1)
         bad = np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)

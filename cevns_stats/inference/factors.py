@@ -47,6 +47,8 @@ _CODE4_A_INVERSE = np.array(
 
 Factors = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
 
+_POWERS = np.arange(1.0, 7.0)  # d/dα α^i = i α^(i−1)
+
 
 def code4_coefficients(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """Polynomial coefficients a_1..a_6 of pyhf's normsys code 4 (α₀ = 1); shape (..., 6).
@@ -82,19 +84,28 @@ def g4p(x: np.ndarray, const: dict, order: int = 2) -> Factors:
 
 
 def code4(x: np.ndarray, const: dict, order: int = 2) -> Factors:
-    """pyhf code 4: exp(|α|·ln(hi or lo)) beyond ±1, the 6th-order polynomial inside; x (n, S)."""
+    """pyhf code 4: exp(|α|·ln(hi or lo)) beyond ±1, the 6th-order polynomial inside; x (n, S).
+
+    The exponential is evaluated only where |α| ≥ 1 (``np.exp`` costs as much as the whole polynomial).
+    """
+    x = np.ascontiguousarray(x)  # C order: the flat positions below index x and every output alike
     a = const["coef"]  # (6, S)
     out = [1.0 + x * (a[0] + x * (a[1] + x * (a[2] + x * (a[3] + x * (a[4] + x * a[5])))))]
     if order:
-        out.append(a[0] + x * (2 * a[1] + x * (3 * a[2] + x * (4 * a[3] + x * (5 * a[4] + x * 6 * a[5])))))
+        b = a * _POWERS[:, None]  # coefficients of φ' (α⁰ … α⁵)
+        out.append(b[0] + x * (b[1] + x * (b[2] + x * (b[3] + x * (b[4] + x * b[5])))))
     if order > 1:
-        out.append(2 * a[1] + x * (6 * a[2] + x * (12 * a[3] + x * (20 * a[4] + x * 30 * a[5]))))
-    outside = np.abs(x) >= 1.0
-    if outside.any():
-        log_base = np.where(x >= 1.0, const["log_hi"], np.where(x <= -1.0, -const["log_lo"], 0.0))
-        expo = np.exp(x * log_base)
-        for j, value in enumerate(out):
-            np.copyto(value, expo * log_base**j, where=outside)
+        c = b[1:] * _POWERS[:5, None]  # coefficients of φ'' (α⁰ … α⁴)
+        out.append(c[0] + x * (c[1] + x * (c[2] + x * (c[3] + x * c[4]))))
+    flat = np.flatnonzero(np.abs(x) >= 1.0)
+    if flat.size:
+        alpha = x.ravel()[flat]
+        slot = flat % x.shape[-1]
+        log_base = np.where(alpha > 0.0, const["log_hi"][slot], -const["log_lo"][slot])
+        value = np.exp(alpha * log_base)
+        for array in out:  # φ = b^α, φ' = φ ln b, φ'' = φ ln² b
+            array.ravel()[flat] = value
+            value = value * log_base
     return out[0], (out[1] if order else None), (out[2] if order > 1 else None)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from cevns_stats.errors import FitError, InvalidInput
-from cevns_stats.inference.derivatives import grad_hess, nll_grad_hess
+from cevns_stats.inference.derivatives import nll_grad_hess, nll_grad_hess_fisher
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.newton import MAX_HALVINGS, line_search, newton_step
 
@@ -75,7 +75,8 @@ def fit_batch(
         max_iter: maximum Newton iterations.
         tolerance: convergence threshold on the expected −log L decrease (half the Newton decrement)
             before the final Newton step.
-        chunk_size: datasets fitted together (keeps the work arrays in cache).
+        chunk_size: datasets fitted together (keeps the work arrays in cache); the batch is refilled
+            as fits converge.
         row_scale: optional (n, R) per-dataset factors of the model's rows, so that datasets of
             differently scaled models (e.g. the exposures and ε of a reach grid) are fitted in one batch.
 
@@ -97,22 +98,9 @@ def fit_batch(
         row_scale = np.broadcast_to(
             np.asarray(row_scale, dtype=float), (data_main.shape[0], model.basis.shape[0])
         )
-    step = max(int(chunk_size), 1)
-    parts = [
-        _fit_chunk(
-            model,
-            data_main[s : s + step],
-            data_aux[s : s + step],
-            theta[s : s + step],
-            frozen,
-            (lower, upper),
-            max_iter,
-            tolerance,
-            None if row_scale is None else row_scale[s : s + step],
-        )
-        for s in range(0, data_main.shape[0], step)
-    ]
-    result = FitResult(*(np.concatenate(arrays) for arrays in zip(*parts)))
+    result = _fit_pool(
+        model, data_main, data_aux, theta, frozen, (lower, upper), max_iter, tolerance, row_scale, chunk_size
+    )
     if result.n_failed:
         log.debug(
             "%d of %d fits did not converge within %d iterations", result.n_failed, result.nll.size, max_iter
@@ -120,36 +108,115 @@ def fit_batch(
     return result
 
 
-def _fit_chunk(model, data_main, data_aux, theta, frozen, bounds, max_iter, tolerance, scale) -> FitResult:
-    """Projected-Newton fits of one chunk of datasets (see the module docstring)."""
+def _fit_pool(
+    model, data_main, data_aux, theta, frozen, bounds, max_iter, tolerance, scale, batch
+) -> FitResult:
+    """Projected-Newton fits of all datasets (see the module docstring), ``batch`` at a time.
+
+    The batch is refilled from the datasets not yet started as others converge, so every iteration works
+    on a full batch (an iteration's numpy calls cost the same for a few fits as for ``batch``). The full
+    Newton step is tried with −log L and its derivatives evaluated together (:func:`nll_grad_hess_fisher`),
+    so a step that is accepted (most are) needs no second evaluation at the next iteration; a step that
+    raises −log L is halved with −log L alone, and its derivatives are evaluated in the next iteration.
+    """
     lower, upper = bounds
     free = np.flatnonzero(~frozen)
+    batch = max(int(batch), 1)
     log_fact = np.sum(gammaln(data_main + 1.0), axis=1)
-    nll = model.nll(theta, data_main, data_aux, log_fact, scale)
+    nll = np.concatenate(
+        [
+            model.nll(
+                theta[s : s + batch],
+                data_main[s : s + batch],
+                data_aux[s : s + batch],
+                log_fact[s : s + batch],
+                None if scale is None else scale[s : s + batch],
+            )
+            for s in range(0, data_main.shape[0], batch)
+        ]
+    )
     converged = np.zeros(nll.size, dtype=bool)
     n_iter = np.zeros(nll.size, dtype=int)
-    active = np.flatnonzero(np.isfinite(nll))
+    queue = np.flatnonzero(np.isfinite(nll))
+    if free.size == 0 or max_iter < 1:
+        converged[queue] = free.size == 0
+        return FitResult(theta, nll, converged, n_iter)
+
+    def sub(rows: np.ndarray) -> tuple:
+        return data_main[rows], data_aux[rows], log_fact[rows], None if scale is None else scale[rows]
+
+    def evaluate(rows: np.ndarray, points: np.ndarray) -> tuple:
+        """−log L, gradient, Hessian and Fisher part at ``points`` (datasets ``rows``)."""
+        main, aux, fact, row_scale = sub(rows)
+        nfree = free.size
+        if rows.size == 0:
+            return np.zeros(0), np.zeros((0, nfree)), np.zeros((0, nfree, nfree)), np.zeros((0, nfree, nfree))
+        return nll_grad_hess_fisher(model, points, main, aux, free, row_scale, fact)
+
     box = (lower[free], upper[free])
-    for _ in range(max_iter):
-        if active.size == 0 or free.size == 0:
-            converged[active] = True
-            break
-        sub = (
-            data_main[active],
-            data_aux[active],
-            log_fact[active],
-            None if scale is None else scale[active],
-        )
-        grad, hess, fisher = grad_hess(model, theta[active], sub[0], sub[1], free, sub[3])
-        step, decrement, newton = newton_step(grad, hess, fisher, theta[active][:, free], box)
-        done = newton & (0.5 * decrement < tolerance)
-        tries = np.where(done, 1, MAX_HALVINGS)  # the last (full Newton) step is taken if it helps
-        new_th, new_nll, ok = line_search(model, theta[active], step, free, nll[active], sub, box, tries)
-        theta[active[ok]], nll[active[ok]] = new_th[ok], new_nll[ok]
+    active, queue = queue[:batch], queue[batch:]
+    derivs = evaluate(active, theta[active])[1:]  # gradient, Hessian, Fisher part at theta[active]
+    while active.size:
+        step, decrement, newton = newton_step(*derivs, theta[active][:, free], box)
+        done = newton & (0.5 * decrement < tolerance)  # converged: the last step is taken if it helps
+        trial = theta[active]
+        trial[:, free] = np.clip(trial[:, free] + step, *box)
+        # the full step of the unconverged fits, evaluated with the derivatives of the next iteration
+        go = np.flatnonzero(~done)
+        value, *trial_derivs = evaluate(active[go], trial[go])
+        accept = value <= nll[active[go]]
+        keep = go[accept]
+        theta[active[keep]], nll[active[keep]] = trial[keep], value[accept]
+        # converged fits: their last step with −log L alone; rejected steps: halved with −log L alone
+        last = np.flatnonzero(done)
+        value_last = model.nll(trial[last], *sub(active[last])) if last.size else np.zeros(0)
+        better = value_last <= nll[active[last]]
+        theta[active[last[better]]], nll[active[last[better]]] = trial[last[better]], value_last[better]
+        halve = go[~accept]
+        ok = np.ones(active.size, dtype=bool)
+        if halve.size:
+            tries = np.full(halve.size, MAX_HALVINGS - 1)
+            new_th, new_nll, ok[halve] = line_search(
+                model,
+                theta[active[halve]],
+                step[halve],
+                free,
+                nll[active[halve]],
+                sub(active[halve]),
+                box,
+                tries,
+                0.5,
+            )
+            theta[active[halve]], nll[active[halve]] = new_th, new_nll
         n_iter[active] += 1
         converged[active[done]] = True
-        active = active[~done & ok]
+        stay = ~done & ok & (n_iter[active] < max_iter)
+        # next batch: the fits that go on, topped up from the queue; the derivatives of accepted full steps
+        # are carried over, those of the other fits (halved steps, new fits) evaluated here
+        source = np.full(active.size, -1)
+        source[keep] = np.arange(keep.size)
+        source = source[stay]
+        active = active[stay]
+        joiners = queue[: max(batch - active.size, 0)]
+        queue = queue[joiners.size :]
+        source = np.concatenate([source, np.full(joiners.size, -1)])
+        active = np.concatenate([active, joiners])
+        carried, missing = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
+        accepted = np.flatnonzero(accept)  # trial_derivs rows of the accepted steps, in the order of keep
+        fresh = evaluate(active[missing], theta[active[missing]])[1:]
+        derivs = tuple(
+            _merge(active.size, (carried, array[accepted[source[carried]]]), (missing, new))
+            for array, new in zip(trial_derivs, fresh)
+        )
     return FitResult(theta, nll, converged & np.isfinite(nll), n_iter)
+
+
+def _merge(n: int, *parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """An (n, ...) array assembled from (positions, rows) parts that together cover 0 … n−1."""
+    out = np.empty((n, *parts[0][1].shape[1:]))
+    for where, rows in parts:
+        out[where] = rows
+    return out
 
 
 def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, **kwargs) -> FitResult:

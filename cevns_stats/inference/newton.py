@@ -91,8 +91,10 @@ def line_search(
     sub: tuple,
     box: tuple,
     tries: np.ndarray,
+    first: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Halve the projected step (at most ``tries`` (n,) trials) until −log L does not increase.
+    """Halve the projected step (at most ``tries`` (n,) trials, the first at ``first`` times the step)
+    until −log L does not increase.
 
     Returns the new theta (n, P), nll (n,) and whether a step was accepted (n,).
     """
@@ -100,7 +102,7 @@ def line_search(
     new_theta, new_nll = theta.copy(), nll.copy()
     accepted = np.zeros(theta.shape[0], dtype=bool)
     todo = np.arange(theta.shape[0])
-    t = 1.0
+    t = first
     for attempt in range(int(tries.max(initial=0))):
         todo = todo[tries[todo] > attempt]
         if todo.size == 0:
