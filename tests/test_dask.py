@@ -19,9 +19,21 @@ def _square(shared, task):
 
 
 def test_in_process_map_keeps_order():
-    assert map_tasks(_square, 2, [3, 1, 2]) == [18, 2, 8]
+    seen = []
+    assert map_tasks(_square, 2, [3, 1, 2], on_result=lambda i, r: seen.append((i, r))) == [18, 2, 8]
+    assert seen == [(0, 18), (1, 2), (2, 8)]
     with dask_client() as client:
         assert client is None
+
+
+def test_cluster_map_reports_each_result_as_it_finishes():
+    """on_result gets (task index, result) once per task, in the order they finish; the list keeps task order."""
+    pytest.importorskip("dask.distributed")
+    seen = []
+    with dask_client(workers=2) as client:
+        out = map_tasks(_square, 3, list(range(6)), client=client, on_result=lambda i, r: seen.append((i, r)))
+    assert out == [3 * k * k for k in range(6)]
+    assert sorted(seen) == list(enumerate(out))
 
 
 def test_bad_cluster_options():
@@ -54,9 +66,13 @@ def test_paper_panels_on_workers_match_in_process():
     pytest.importorskip("dask.distributed")
     tiny = PaperConfig("test", np.array([10.0, 1000.0]), np.array([10.0, 1000.0]), 2, 10)
     local = reach_panels(("lead",), tiny)
+    ready = []
     with dask_client(workers=2) as client:
         environ = client.run(lambda: {k: __import__("os").environ.get(k) for k in WORKER_MALLOC_ENVIRON})
-        remote = reach_panels(("lead",), tiny, client=client)
+        remote = reach_panels(
+            ("lead",), tiny, client=client, on_target=lambda t, panels: ready.append((t, panels))
+        )
+    assert ready == [("lead", remote["lead"])]  # once, with all four panels, in MODELS order
     assert all(env == {k: str(v) for k, v in WORKER_MALLOC_ENVIRON.items()} for env in environ.values())
     assert (
         list(remote["lead"])

@@ -156,6 +156,32 @@ def test_interrupt_while_writing_leaves_no_folder(argon_results, tmp_path, monke
     assert list(tmp_path.iterdir()) == []
 
 
+def test_run_paper_draws_each_figure_as_its_results_arrive(argon_results, monkeypatch, tmp_path):
+    """run_paper draws in compute_results' callbacks (so drawing overlaps the workers' tasks) and ends with
+    the files write_outputs writes for the same results; nothing is drawn before the first result."""
+    from cevns_stats.paper import runner
+
+    calls = []
+    saved = []
+    monkeypatch.setattr(
+        runner, "save_figure", lambda fig, path: saved.append(path.name) or path.write_bytes(b"x")
+    )
+
+    def fake_compute(config, *, client, progress, on_target, on_lq):
+        calls.append(len(saved))
+        on_lq(argon_results["lq"])
+        calls.append(len(saved))
+        on_target("argon", argon_results["reach"]["argon"])
+        calls.append(len(saved))
+        return argon_results
+
+    monkeypatch.setattr(runner, "compute_results", fake_compute)
+    runner.run_paper(tmp_path / "run", TINY, progress=False)
+    assert calls == [0, 2 * 7, 2 * 8]  # Figs 1–3 with the first result, then 6 and 9 (×2), then 7
+    expected = {p.name for p in write_outputs(argon_results, tmp_path / "direct")}
+    assert {p.name for p in (tmp_path / "run").iterdir()} == expected
+
+
 def test_unwritable_output_is_refused_before_computing(monkeypatch):
     from cevns_stats.paper import runner
 

@@ -132,7 +132,7 @@ def map_tasks(
     client=None,
     progress: bool = False,
     desc: str = "tasks",
-    on_done: Callable[[], object] | None = None,
+    on_result: Callable[[int, object], object] | None = None,
 ) -> list:
     """``[func(shared, task) for task in tasks]``, in-process (``client=None``) or on the Dask ``client``.
 
@@ -141,32 +141,34 @@ def map_tasks(
         shared: data every task needs (sent once to each worker with ``Client.scatter(broadcast=True)``).
         tasks: a list of picklable task descriptions.
         progress: show a tqdm bar on stderr (only if stderr is a terminal).
-        on_done: called once per finished task (e.g. the ``update`` of a caller's own progress bar).
+        on_result: called in this process as ``on_result(index, result)`` as each task finishes (in the
+            order they finish), e.g. to draw a figure while the other tasks run.
 
     Returns:
         The results, in the order of ``tasks``.
     """
     tasks = list(tasks)
+    results: list = [None] * len(tasks)
+
+    def finished(index: int, result: object) -> None:
+        results[index] = result
+        bar.update()
+        if on_result is not None:
+            on_result(index, result)
+
     with _progress_bar(len(tasks), progress, desc) as bar:
         if client is None:
-            results = []
-            for task in tasks:
-                results.append(func(shared, task))
-                _done(bar, on_done)
+            for index, task in enumerate(tasks):
+                finished(index, func(shared, task))
             return results
         from dask.distributed import as_completed
 
         remote = client.scatter(shared, broadcast=True)
         futures = client.map(_apply, tasks, task_function=func, shared=remote, pure=False)
-        for _ in as_completed(futures):
-            _done(bar, on_done)
-        return client.gather(futures)
-
-
-def _done(bar, on_done) -> None:
-    bar.update()
-    if on_done is not None:
-        on_done()
+        position = {future.key: index for index, future in enumerate(futures)}
+        for future, result in as_completed(futures, with_results=True):
+            finished(position[future.key], result)
+        return results
 
 
 def __dir__() -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -51,26 +52,50 @@ def _settings(config: PaperConfig) -> dict:
 
 
 def compute_results(
-    config: PaperConfig, *, targets=tuple(TARGETS), client=None, progress: bool = True
+    config: PaperConfig,
+    *,
+    targets=tuple(TARGETS),
+    client=None,
+    progress: bool = True,
+    on_target: Callable[[str, dict], object] | None = None,
+    on_lq: Callable[[dict], object] | None = None,
 ) -> dict:
     """Every number of the paper run: reach per target, the claims, leptoquark bounds, settings.
 
-    ``targets`` restricts the reach figures (default: xenon, argon, lead — Figs 5, 7, 8).
+    ``targets`` restricts the reach figures (default: xenon, argon, lead — Figs 5, 7, 8). ``on_target``
+    (target, panels) and ``on_lq`` (leptoquark results) are called in this process as soon as those
+    results exist (with a ``client``, while the other tasks still run): :func:`run_paper` draws the
+    figures there.
     """
     unknown = sorted(set(targets) - set(TARGETS))
     if unknown or not targets:
         msg = f"reach targets must be a non-empty subset of {list(TARGETS)}, got {list(targets)}"
         raise InvalidInput(msg)
     steps = len(targets) * len(MODELS) + len(LQ_EXPERIMENTS)
+    lq: dict | None = None
+
+    def collect_lq() -> None:  # with a client: as soon as its task is done
+        nonlocal lq
+        if lq is None and lq_task is not None and lq_task.done():
+            lq = lq_task.result()
+            bar.update(len(LQ_EXPERIMENTS))
+            if on_lq is not None:
+                on_lq(lq)
+
     with tqdm(total=steps, desc="cevns-stats paper", disable=not progress, unit="step") as bar:
         # with a client the leptoquark bounds are one more task, queued before the panels
         lq_task = None if client is None else client.submit(lq_results, pure=False)
-        reach = reach_panels(targets, config, client=client, progress=bar)
+        reach = reach_panels(
+            targets, config, client=client, progress=bar, on_target=on_target, on_panel=collect_lq
+        )
         if lq_task is None:
             lq = lq_results(progress=bar)
+            if on_lq is not None:
+                on_lq(lq)
         else:
-            lq = lq_task.result()
-            bar.update(len(LQ_EXPERIMENTS))
+            lq_task.result()  # waits for it (it was queued first, so it is usually done)
+            collect_lq()
+    assert lq is not None
     return {"settings": _settings(config), "reach": reach, "claims": evaluate_claims(reach), "lq": lq}
 
 
@@ -93,10 +118,10 @@ def check_output_dir(output_dir, targets=tuple(TARGETS)) -> Path:
     )
 
 
-def _figures(results: dict) -> dict:
-    """{file stem: figure}: Figs 1, 2, 3, 5, 6 (ν_μ, ν_τ), 7, 8, 9 (ν_μ, ν_τ)."""
+def _static_figures() -> dict:
+    """{file stem: figure} of Figs 1, 2 and 3 (no fitted numbers)."""
     detector = make_detector("xenon")
-    figures = {
+    return {
         "fig1_efficiency": plot_efficiency(**efficiency_data(THRESHOLDS_keV)),
         "fig2_fluxes": plot_fluxes(get_channels("all")),
         "fig3_spectrum_xenon": plot_recoil_spectra(
@@ -105,9 +130,16 @@ def _figures(results: dict) -> dict:
             )
         ),
     }
-    for target, panels in results["reach"].items():
-        figures[_reach_stem(target)] = reach_figure(target, panels, figure_label=TARGETS[target])
-    lq = results["lq"]
+
+
+def _reach_figures(target: str, panels: dict) -> dict:
+    """{file stem: figure} of one target's reach figure (Fig. 5, 7 or 8)."""
+    return {_reach_stem(target): reach_figure(target, panels, figure_label=TARGETS[target])}
+
+
+def _lq_figures(lq: dict) -> dict:
+    """{file stem: figure} of Figs 6 and 9 (ν_μ, ν_τ)."""
+    figures = {}
     for flavour in FLAVOURS:
         figures[f"fig6_lq_lz_{flavour}"] = lq_figure(
             lq["lz-ws2022"][flavour] + lq["darwin"][flavour],
@@ -120,6 +152,29 @@ def _figures(results: dict) -> dict:
     return figures
 
 
+def _figures(results: dict) -> dict:
+    """{file stem: figure}: Figs 1, 2, 3, 5, 6 (ν_μ, ν_τ), 7, 8, 9 (ν_μ, ν_τ)."""
+    figures = _static_figures()
+    for target, panels in results["reach"].items():
+        figures.update(_reach_figures(target, panels))
+    figures.update(_lq_figures(results["lq"]))
+    return figures
+
+
+def _save_figures(figures: dict, folder: Path) -> None:
+    for stem, fig in figures.items():
+        save_figure(fig, folder / f"{stem}.pdf")
+        save_figure(fig, folder / f"{stem}.png")
+
+
+def _write_texts(results: dict, folder: Path) -> None:
+    """results.json and summary.md (the text is built before anything is written)."""
+    text = json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    summary = summary_markdown(results)
+    (folder / "results.json").write_text(text)
+    (folder / "summary.md").write_text(summary)
+
+
 def write_outputs(results: dict, output_dir) -> list[Path]:
     """Write figures (PNG and PDF), results.json and summary.md into ``output_dir``, all or nothing.
 
@@ -129,23 +184,39 @@ def write_outputs(results: dict, output_dir) -> list[Path]:
     """
     output_dir = Path(output_dir)
     check_output_dir(output_dir, tuple(results["reach"]))
-    text = json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    summary = summary_markdown(results)
     with atomic_directory(output_dir) as tmp:
-        for stem, fig in _figures(results).items():
-            save_figure(fig, tmp / f"{stem}.pdf")
-            save_figure(fig, tmp / f"{stem}.png")
-        (tmp / "results.json").write_text(text)
-        (tmp / "summary.md").write_text(summary)
+        _save_figures(_figures(results), tmp)
+        _write_texts(results, tmp)
         names = sorted(path.name for path in tmp.iterdir())
     return [output_dir / name for name in names]
 
 
 def run_paper(output_dir, config: PaperConfig, *, client=None, progress: bool = True) -> dict:
-    """Check ``output_dir``, compute, then write the paper's results; returns the results dict."""
+    """Check ``output_dir``, compute, and write the paper's results (as :func:`write_outputs`); returns
+    the results dict.
+
+    Each figure is drawn as soon as its numbers exist, into the temporary folder that becomes
+    ``output_dir`` at the end: with a Dask ``client`` the drawing overlaps the remaining tasks.
+    """
     check_output_dir(output_dir)
-    results = compute_results(config, client=client, progress=progress)
-    write_outputs(results, output_dir)
+    with atomic_directory(Path(output_dir)) as tmp:
+        static_done = False
+
+        def draw(figures: dict) -> None:
+            nonlocal static_done
+            if not static_done:  # with the first results: the workers are busy from the start
+                static_done = True
+                _save_figures(_static_figures(), tmp)
+            _save_figures(figures, tmp)
+
+        results = compute_results(
+            config,
+            client=client,
+            progress=progress,
+            on_target=lambda target, panels: draw(_reach_figures(target, panels)),
+            on_lq=lambda lq: draw(_lq_figures(lq)),
+        )
+        _write_texts(results, tmp)
     return results
 
 
