@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from cevns_stats.errors import InvalidInput
 
@@ -132,7 +133,7 @@ def map_tasks(
     client=None,
     progress: bool = False,
     desc: str = "tasks",
-    on_result: Callable[[int, object], object] | None = None,
+    on_result: Callable[[int, Any], object] | None = None,
 ) -> list:
     """``[func(shared, task) for task in tasks]``, in-process (``client=None``) or on the Dask ``client``.
 

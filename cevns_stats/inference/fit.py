@@ -157,7 +157,8 @@ def _fit_pool(
     active, queue = queue[:batch], queue[batch:]
     derivs = evaluate(active, theta[active])[1:]  # gradient, Hessian, Fisher part at theta[active]
     while active.size:
-        step, decrement, newton = newton_step(*derivs, theta[active][:, free], box)
+        grad, hess, fisher = derivs
+        step, decrement, newton = newton_step(grad, hess, fisher, theta[active][:, free], box)
         done = newton & (0.5 * decrement < tolerance)  # converged: the last step is taken if it helps
         trial = theta[active]
         trial[:, free] = np.clip(trial[:, free] + step, *box)
