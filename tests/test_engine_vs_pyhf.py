@@ -246,6 +246,27 @@ def test_fit_flags_unconverged_fits_without_dropping_them():
     assert np.all(full.nll <= short.nll + 1e-9)
 
 
+def test_refilled_batches_fit_each_dataset_as_alone():
+    """fit_batch refills its batch as fits converge: a batch of 7 over 40 datasets (fits of 3 to 6
+    iterations finishing at different times, some starting at once, some late) gives every dataset the
+    same fit as a batch of all 40 and as fitting it alone, with its own iteration count."""
+    model = CompiledModel.from_workspace(make_workspace("scalar", n_flux=6, n_bins=20))
+    truth = model.init.copy()
+    truth[model.par_index("mu")] = 0.1
+    data_main, data_aux = generate_toys(model, truth, 40, seed=5, aux="resampled")
+    whole = fit_batch(model, data_main, data_aux)
+    small = fit_batch(model, data_main, data_aux, chunk_size=7)
+    assert whole.converged.all() and small.converged.all()
+    assert np.unique(whole.n_iter).size > 1  # the refill is exercised: fits end at different iterations
+    np.testing.assert_array_equal(small.n_iter, whole.n_iter)
+    np.testing.assert_allclose(small.nll, whole.nll, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(small.pars, whole.pars, rtol=1e-9, atol=1e-12)
+    for i in (0, 17, 39):
+        alone = fit_batch(model, data_main[i], data_aux[i])
+        assert alone.n_iter[0] == whole.n_iter[i]
+        assert alone.nll[0] == pytest.approx(whole.nll[i], rel=1e-12)
+
+
 def test_non_default_interpolation_is_unsupported_with_a_clear_message():
     spec = counting_workspace(10.0, 100.0, 0.1)
     model = pyhf.Workspace(spec).model(
