@@ -265,6 +265,8 @@ def test_refilled_batches_fit_each_dataset_as_alone():
         alone = fit_batch(model, data_main[i], data_aux[i])
         assert alone.n_iter[0] == whole.n_iter[i]
         assert alone.nll[0] == pytest.approx(whole.nll[i], rel=1e-12)
+    none = fit_batch(model, data_main[:0], data_aux[:0])  # no dataset: empty results, no error
+    assert none.pars.shape == (0, model.n_pars) and none.nll.shape == none.converged.shape == (0,)
 
 
 def test_non_default_interpolation_is_unsupported_with_a_clear_message():

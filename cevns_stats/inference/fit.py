@@ -125,14 +125,17 @@ def _fit_pool(
     log_fact = np.sum(gammaln(data_main + 1.0), axis=1)
     nll = np.concatenate(
         [
-            model.nll(
-                theta[s : s + batch],
-                data_main[s : s + batch],
-                data_aux[s : s + batch],
-                log_fact[s : s + batch],
-                None if scale is None else scale[s : s + batch],
-            )
-            for s in range(0, data_main.shape[0], batch)
+            np.zeros(0),
+            *(
+                model.nll(
+                    theta[s : s + batch],
+                    data_main[s : s + batch],
+                    data_aux[s : s + batch],
+                    log_fact[s : s + batch],
+                    None if scale is None else scale[s : s + batch],
+                )
+                for s in range(0, data_main.shape[0], batch)
+            ),
         ]
     )
     converged = np.zeros(nll.size, dtype=bool)
