@@ -72,7 +72,7 @@ def exposure_row(setup: ReachSetup, task: dict) -> dict:
     """
     out: dict[str, list] = {"z_mean": [], "z_median": [], "z_asimov": [], "n_failed": []}
     if task["with_asimov"]:
-        out["z_asimov"] = [point_asimov(setup, task["exposure"], eps) for eps in task["eps"]]
+        out["z_asimov"] = asimov_points(setup, task["exposure"], task["eps"]).tolist()  # one batched fit
     if task["n_toys"]:
         points = row_toys(
             setup,
