@@ -265,6 +265,18 @@ def test_refilled_batches_fit_each_dataset_as_alone():
         alone = fit_batch(model, data_main[i], data_aux[i])
         assert alone.n_iter[0] == whole.n_iter[i]
         assert alone.nll[0] == pytest.approx(whole.nll[i], rel=1e-12)
+    counting = CompiledModel.from_workspace(counting_workspace(signal=50.0, background=50.0, sigma=0.1))
+    start = np.array([[1.0, 0.0], [-5.0, 0.0], [1.0, 0.0]])  # the second starts at a negative rate
+    mixed = fit_batch(
+        counting,
+        [[55.0], [60.0], [40.0]],
+        counting.aux_nominal,
+        init=start,
+        bounds={"mu": (-10, 10)},
+        chunk_size=2,
+    )
+    assert mixed.converged.tolist() == [True, False, True] and mixed.n_iter[1] == 0 and np.isinf(mixed.nll[1])
+    np.testing.assert_allclose(mixed.pars[[0, 2], 0], [0.1, -0.2], atol=1e-6)  # (n − 50)/50 with α̂ = 0
     none = fit_batch(model, data_main[:0], data_aux[:0])  # no dataset: empty results, no error
     assert none.pars.shape == (0, model.n_pars) and none.nll.shape == none.converged.shape == (0,)
 

@@ -123,27 +123,12 @@ def _fit_pool(
     free = np.flatnonzero(~frozen)
     batch = max(int(batch), 1)
     log_fact = np.sum(gammaln(data_main + 1.0), axis=1)
-    nll = np.concatenate(
-        [
-            np.zeros(0),
-            *(
-                model.nll(
-                    theta[s : s + batch],
-                    data_main[s : s + batch],
-                    data_aux[s : s + batch],
-                    log_fact[s : s + batch],
-                    None if scale is None else scale[s : s + batch],
-                )
-                for s in range(0, data_main.shape[0], batch)
-            ),
-        ]
-    )
-    converged = np.zeros(nll.size, dtype=bool)
-    n_iter = np.zeros(nll.size, dtype=int)
-    queue = np.flatnonzero(np.isfinite(nll))
+    n_iter = np.zeros(data_main.shape[0], dtype=int)
     if free.size == 0 or max_iter < 1:
-        converged[queue] = free.size == 0
-        return FitResult(theta, nll, converged, n_iter)
+        nll = model.nll(theta, data_main, data_aux, log_fact, scale)
+        return FitResult(theta, nll, np.isfinite(nll) & (free.size == 0), n_iter)
+    nll = np.full(data_main.shape[0], np.inf)  # set as each dataset joins the batch
+    converged = np.zeros(nll.size, dtype=bool)
 
     def sub(rows: np.ndarray) -> tuple:
         return data_main[rows], data_aux[rows], log_fact[rows], None if scale is None else scale[rows]
@@ -157,8 +142,10 @@ def _fit_pool(
         return nll_grad_hess_fisher(model, points, main, aux, free, row_scale, fact)
 
     box = (lower[free], upper[free])
+    queue = np.arange(nll.size)
     active, queue = queue[:batch], queue[batch:]
-    derivs = evaluate(active, theta[active])[1:]  # gradient, Hessian, Fisher part at theta[active]
+    nll[active], *derivs = evaluate(active, theta[active])  # gradient, Hessian, Fisher part at theta[active]
+    active, derivs = _finite_start(active, nll, derivs)
     while active.size:
         grad, hess, fisher = derivs
         step, decrement, newton = newton_step(grad, hess, fisher, theta[active][:, free], box)
@@ -207,12 +194,22 @@ def _fit_pool(
         active = np.concatenate([active, joiners])
         carried, missing = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
         accepted = np.flatnonzero(accept)  # trial_derivs rows of the accepted steps, in the order of keep
-        fresh = evaluate(active[missing], theta[active[missing]])[1:]
-        derivs = tuple(
+        nll[active[missing]], *fresh = evaluate(active[missing], theta[active[missing]])
+        derivs = [
             _merge(active.size, (carried, array[accepted[source[carried]]]), (missing, new))
             for array, new in zip(trial_derivs, fresh)
-        )
-    return FitResult(theta, nll, converged & np.isfinite(nll), n_iter)
+        ]
+        active, derivs = _finite_start(active, nll, derivs)  # new fits that start where −log L = ∞
+    return FitResult(theta, nll, converged, n_iter)
+
+
+def _finite_start(active: np.ndarray, nll: np.ndarray, derivs: list) -> tuple[np.ndarray, list]:
+    """The fits of the batch whose −log L is finite (a fit cannot start where a rate is negative, or zero
+    with counts in its bin: it is left unconverged), with their rows of the derivatives."""
+    finite = np.isfinite(nll[active])
+    if finite.all():
+        return active, derivs
+    return active[finite], [array[finite] for array in derivs]
 
 
 def _merge(n: int, *parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
