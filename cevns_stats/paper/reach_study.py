@@ -42,7 +42,6 @@ from cevns_stats.physics.interactions import make_model
 
 if TYPE_CHECKING:
     from distributed import Client
-    from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +219,6 @@ def reach_panels(
     config: PaperConfig,
     *,
     client: Client | None = None,
-    progress: tqdm | None = None,
     on_target: Callable[[str, dict], object] | None = None,
     on_panel: Callable[[], object] | None = None,
 ) -> dict:
@@ -230,7 +228,7 @@ def reach_panels(
     the results equal the in-process ones up to rounding (every toy grid has the config's seed; a different
     number of BLAS threads changes sums in the last digits: ≤ 3e-12 relative in a quick run).
     ``on_target(target, panels)`` is called as soon as all panels of a target are done (e.g. to draw its
-    figure while the others run), ``on_panel()`` after every panel.
+    figure while the others run), ``on_panel()`` after every panel (e.g. a progress bar's ``update``).
     """
     tasks = [(t, panel) for t in targets for panel in MODELS]
     out: dict[str, dict] = {t: {} for t in targets}
@@ -238,8 +236,6 @@ def reach_panels(
     def finished(index: int, result: dict) -> None:
         target, (panel, _, _) = tasks[index]
         out[target][panel] = result
-        if progress is not None:
-            progress.update()
         if on_panel is not None:
             on_panel()
         if on_target is not None and len(out[target]) == len(MODELS):

@@ -74,6 +74,10 @@ def compute_results(
     steps = len(targets) * len(MODELS) + len(LQ_EXPERIMENTS)
     lq: dict | None = None
 
+    def panel_done() -> None:
+        bar.update()
+        collect_lq()
+
     def collect_lq() -> None:  # with a client: as soon as its task is done
         nonlocal lq
         if lq is None and lq_task is not None and lq_task.done():
@@ -85,9 +89,7 @@ def compute_results(
     with tqdm(total=steps, desc="cevns-stats paper", disable=not progress, unit="step") as bar:
         # with a client the leptoquark bounds are one more task, queued before the panels
         lq_task = None if client is None else client.submit(lq_results, pure=False)
-        reach = reach_panels(
-            targets, config, client=client, progress=bar, on_target=on_target, on_panel=collect_lq
-        )
+        reach = reach_panels(targets, config, client=client, on_target=on_target, on_panel=panel_done)
         if lq_task is None:
             lq = lq_results(progress=bar)
             if on_lq is not None:
