@@ -19,7 +19,7 @@ import numpy as np
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.factors import FactorKind
 
-__all__ = ["nll_grad_hess", "nll_grad_hess_fisher"]
+__all__ = ["nll_grad_hess", "nll_grad_hess_fisher", "rate_jacobian"]
 
 
 def nll_grad_hess(
@@ -71,24 +71,45 @@ def nll_grad_hess_fisher(
     rate = (factors if row_scale is None else factors * row_scale) @ model.basis
     inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
     rho = (1.0 - data_main * inv_rate) @ model.basis.T  # Σ_b ∂(−log L)/∂ν_b · basis_rb, (n, R)
-    if row_scale is not None:
-        rho *= row_scale
     root = np.sqrt(data_main) * inv_rate
-    dslot = (excl1 * d1).reshape(n, -1)  # ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j
+    dslot = (excl1 * d1).reshape(n, model.slot_par.size)  # ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j
     grad = np.empty((n, nfree))
     scaled = np.empty((n, nfree, model.n_bins))  # √n_b/ν_b · ∂ν_b/∂θ_k
     for i, k in enumerate(free):
-        rows, flat = structure["slots"][k]
-        coef = np.take(dslot, flat, axis=1)  # one column per (row, slot) holding θ_k
+        rows, coef, basis = _coefficients(structure, dslot, k, row_scale)
         grad[:, i] = np.einsum("nr,nr->n", coef, np.take(rho, rows, axis=1))
-        if row_scale is not None:
-            coef = coef * np.take(row_scale, rows, axis=1)
-        np.multiply(coef @ model.basis[rows], root, out=scaled[:, i])
+        np.matmul(coef, basis, out=scaled[:, i])
+    scaled *= root[:, None, :]
+    if row_scale is not None:
+        rho *= row_scale  # the second-order terms below take the scaled rows
     fisher = scaled @ scaled.transpose(0, 2, 1)
     hess = fisher.copy()
     _add_second_order(hess, _second_order_scatter(model, structure, free), rho, d1, d2, excl1, excl2)
     _add_constraints(model, pars, data_aux, free, grad, (hess, fisher))
     return model.nll_from_rate(rate, pars, data_main, data_aux, log_factorial), grad, hess, fisher
+
+
+def rate_jacobian(
+    model: CompiledModel, pars: np.ndarray, free: np.ndarray, row_scale: np.ndarray | None = None
+) -> np.ndarray:
+    """∂ν_b/∂θ_k, shape (n, F, B) (events per unit of θ_k), at ``pars`` (n, P) for the parameters ``free``
+    (F,); ``row_scale`` (n, R) as in ``CompiledModel.nll``."""
+    n = pars.shape[0]
+    phi, d1 = model.slot_factors(pars, 1)
+    dslot = (_exclusive_products(phi)[0] * d1).reshape(n, model.slot_par.size)
+    jacobian = np.empty((n, free.size, model.n_bins))
+    for i, k in enumerate(free):
+        _, coef, basis = _coefficients(_structure(model), dslot, k, row_scale)
+        np.matmul(coef, basis, out=jacobian[:, i])
+    return jacobian
+
+
+def _coefficients(structure: dict, dslot: np.ndarray, k: int, row_scale: np.ndarray | None) -> tuple:
+    """The rows θ_k enters, ∂a_r/∂θ_k (× the row scale) per (row, slot) holding it (n, S_k), and those
+    rows of the basis (S_k, B)."""
+    rows, flat, basis = structure["slots"][k]
+    coef = np.take(dslot, flat, axis=1)
+    return rows, coef if row_scale is None else coef * np.take(row_scale, rows, axis=1), basis
 
 
 def _add_constraints(model, pars, data_aux, free, grad, matrices) -> None:
@@ -111,14 +132,15 @@ def _add_constraints(model, pars, data_aux, free, grad, matrices) -> None:
 
 
 def _structure(model: CompiledModel) -> dict:
-    """Per parameter the rows and flat slots (r·M + j) it enters, and the second-order scatter; cached."""
+    """Per parameter the rows and flat slots (r·M + j) it enters and those rows of the basis, and the
+    second-order scatter; cached."""
     cache = model.__dict__.get("_derivative_structure")  # frozen dataclass: cache beside its fields
     if cache is None:
         nslot = model.slot_par.shape[1]
         slots = []
         for k in range(model.n_pars):
             rows, columns = np.nonzero(model.slot_par == k)
-            slots.append((rows, rows * nslot + columns))
+            slots.append((rows, rows * nslot + columns, model.basis[rows]))
         cache = model.__dict__["_derivative_structure"] = {
             "slots": slots,
             "scatter": _scatter(model),
@@ -172,16 +194,16 @@ def _add_second_order(hess, scatter, rho, d1, d2, excl1, excl2) -> None:
     rows, slot_j, slot_l, entries, summing = scatter
     if rows.size == 0:
         return
-    n, _, nslot = excl1.shape
+    n, nrow, nslot = excl1.shape
     same = slot_j == slot_l
     first = rows * nslot + slot_j
-    term = np.take((excl1 * d2).reshape(n, -1), first, axis=1)
+    term = np.take((excl1 * d2).reshape(n, nrow * nslot), first, axis=1)
     if excl2 is not None and not same.all():
         cross = np.flatnonzero(~same)
-        d1_flat = d1.reshape(n, -1)
+        d1_flat = d1.reshape(n, nrow * nslot)
         pair = (first * nslot + slot_l)[cross]  # flat (r, j, l) into excl2
         term[:, cross] = (
-            np.take(excl2.reshape(n, -1), pair, axis=1)
+            np.take(excl2.reshape(n, nrow * nslot * nslot), pair, axis=1)
             * np.take(d1_flat, first[cross], axis=1)
             * np.take(d1_flat, (rows * nslot + slot_l)[cross], axis=1)
         )

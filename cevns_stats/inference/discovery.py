@@ -14,7 +14,8 @@ import numpy as np
 
 from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.engine import CompiledModel
-from cevns_stats.inference.fit import FitResult, fit_batch, fit_multistart
+from cevns_stats.inference.fit import FitResult, fit_batch, fit_multistart, free_and_box, refit_failed
+from cevns_stats.inference.starts import linear_response_starts
 
 __all__ = [
     "MODES",
@@ -112,17 +113,33 @@ def q0(
         msg = f"backend must be 'numpy' or 'jax', got {backend!r}"
         raise InvalidInput(msg)
     null_fixed = {**(fixed or {}), name: null_value}
-    if init is None and row_scale is None:
-        init = _mean_start(model, data_main, data_aux, null_fixed, bounds)
-    null = fit_batch(
-        model, data_main, data_aux, fixed=null_fixed, init=init, bounds=bounds, row_scale=row_scale
-    )
     free_bounds = _with_bound(model, bounds, name, (lower, upper))
-    if starts is None:
-        # start from the background-only fit: toys without an excess then stop on the boundary at once
-        free = fit_batch(
-            model, data_main, data_aux, fixed=fixed, init=null.pars, bounds=free_bounds, row_scale=row_scale
+    predicted = [
+        (init, None),
+        (None, None),
+    ]  # (start, start again where a fit fails) of the null and free fit
+    if init is None and row_scale is None:
+        predicted = _response_starts(model, data_main, data_aux, ((null_fixed, bounds), (fixed, free_bounds)))
+    null = fit_batch(
+        model, data_main, data_aux, fixed=null_fixed, init=predicted[0][0], bounds=bounds, row_scale=row_scale
+    )
+    if predicted[0][1] is not None:
+        null = refit_failed(
+            model, data_main, data_aux, null, init=predicted[0][1], fixed=null_fixed, bounds=bounds
         )
+    if starts is None:
+        # toys predicted without an excess start from the background-only fit: they stop on the bound at once
+        free_init, fallback = predicted[1]
+        free_init = null.pars if free_init is None else free_init
+        no_excess = direction * (free_init[:, index] - null_value) <= 0
+        free_init = np.where(no_excess[:, None], null.pars, free_init)
+        free = fit_batch(
+            model, data_main, data_aux, fixed=fixed, init=free_init, bounds=free_bounds, row_scale=row_scale
+        )
+        if fallback is not None:
+            free = refit_failed(
+                model, data_main, data_aux, free, init=null.pars, fixed=fixed, bounds=free_bounds
+            )
     else:
         free = fit_multistart(
             model,
@@ -209,18 +226,32 @@ def generate_toys(
 
 
 # ---------------------------------------------------------------------- helpers
-def _mean_start(model, data_main, data_aux, fixed, bounds):
-    """Start of a batch's fits: the fit of the batch's mean dataset (None for a single dataset).
+def _response_starts(model, data_main, data_aux, fits) -> list:
+    """For each fit (``fixed``, ``bounds``) in ``fits``, the starts (n, P) of a batch of datasets and the
+    reference (P,) to start again from where a fit fails: the fit of the batch's mean dataset, moved to each
+    dataset's predicted minimum (:mod:`.starts`). (None, None) for a single dataset, or where the mean
+    dataset's fit does not converge.
 
     Toys scatter around their mean, so their minima lie near its minimum: this saves Newton iterations
-    (≈ 1.5 of 5.4 per toy on bench_toys) and changes nothing else.
+    (3.9 → 2.4 and 5.4 → 3.3 per toy on bench_toys) and changes nothing else.
     """
     data_main = np.atleast_2d(np.asarray(data_main, dtype=float))
     if data_main.shape[0] < 2:
-        return None
+        return [(None, None)] * len(fits)
     data_aux = np.asarray(data_aux, dtype=float).reshape(-1, model.aux_nominal.size)
-    mean = fit_batch(model, data_main.mean(axis=0), data_aux.mean(axis=0), fixed=fixed, bounds=bounds)
-    return mean.pars[0] if mean.converged[0] else None
+    data_aux = np.broadcast_to(data_aux, (data_main.shape[0], data_aux.shape[1]))
+    mean = (data_main.mean(axis=0)[None], data_aux.mean(axis=0)[None])
+    out: list[tuple[np.ndarray | None, np.ndarray | None]] = []
+    for fixed, bounds in fits:
+        reference = fit_batch(model, *mean, fixed=fixed, bounds=bounds)
+        if not reference.converged[0]:
+            out.append((None, None))
+            continue
+        free, box = free_and_box(model, fixed, bounds)
+        reference_data = (reference.pars, *mean)
+        starts = linear_response_starts(model, reference_data, (data_main, data_aux), free=free, box=box)
+        out.append((starts, reference.pars[0]))
+    return out
 
 
 def _q0_jax(model, data_main, data_aux, name, options) -> DiscoveryResult:

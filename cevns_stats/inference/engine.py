@@ -128,23 +128,38 @@ class CompiledModel:
         )
 
     @cached_property
-    def slot_groups(self) -> list:
-        """Per factor kind present: (kind, flat slot positions, parameter indices, per-slot constants)."""
-        groups = []
+    def factor_columns(self) -> tuple:
+        """The distinct factors of the slots, computed once each and gathered into the slots.
+
+        Slots of one kind, parameter and constants (e.g. a flux normsys on every sample of its channel)
+        share one column. Returns (groups, column (R·M,) of each flat slot, number of columns C): per
+        kind present (kind, its columns as a slice, their parameter indices, per-column constants);
+        column C (the last) is padding (φ ≡ 1).
+        """
         flat_kind, flat_par = self.slot_kind.ravel(), self.slot_par.ravel()
+        power, hi, lo = self.slot_power.ravel(), self.slot_hi.ravel(), self.slot_lo.ravel()
+        coef = self.slot_coef.reshape(-1, 6)
+        column = np.full(flat_kind.size, -1)
+        groups, start = [], 0
         for kind in FACTOR_FUNCTIONS:
             pos = np.flatnonzero(flat_kind == kind)
-            if pos.size:
-                power = self.slot_power.ravel()[pos]
-                const = {
-                    "power": power,
-                    "all_linear": bool(np.all(power == 1.0)),
-                    "log_hi": np.log(self.slot_hi.ravel()[pos]),
-                    "log_lo": np.log(self.slot_lo.ravel()[pos]),
-                    "coef": np.ascontiguousarray(self.slot_coef.reshape(-1, 6)[pos].T),
-                }
-                groups.append((kind, pos, flat_par[pos], const))
-        return groups
+            if pos.size == 0:
+                continue
+            key = np.column_stack([flat_par[pos], power[pos], hi[pos], lo[pos]])
+            _, first, which = np.unique(key, axis=0, return_index=True, return_inverse=True)
+            unique = pos[first]  # one slot per distinct factor
+            column[pos] = start + which.ravel()
+            const = {
+                "power": power[unique],
+                "all_linear": bool(np.all(power[unique] == 1.0)),
+                "log_hi": np.log(hi[unique]),
+                "log_lo": np.log(lo[unique]),
+                "coef": np.ascontiguousarray(coef[unique].T),
+            }
+            groups.append((kind, slice(start, start + unique.size), flat_par[unique], const))
+            start += unique.size
+        column[column < 0] = start
+        return groups, column, start
 
     @cached_property
     def constraint_parts(self) -> tuple:
@@ -181,13 +196,15 @@ class CompiledModel:
 
     def slot_factors(self, pars: np.ndarray, order: int = 0) -> tuple[np.ndarray, ...]:
         """Univariate factors φ (and φ', φ'' if order ≥ 1, 2) for every slot; each (n, R, M)."""
-        shape = (pars.shape[0], self.slot_par.size)
-        out = [np.ones(shape)] + [np.zeros(shape) for _ in range(order)]
-        for kind, pos, par, const in self.slot_groups:
-            values = FACTOR_FUNCTIONS[kind](pars[:, par], const, order)
-            for array, value in zip(out, values[: order + 1]):
-                array[:, pos] = value
-        return tuple(array.reshape((-1, *self.slot_par.shape)) for array in out)
+        groups, column, n_columns = self.factor_columns
+        tables = [np.empty((pars.shape[0], n_columns + 1)) for _ in range(order + 1)]
+        for table, padding in zip(tables, (1.0, 0.0, 0.0)):
+            table[:, n_columns] = padding
+        for kind, columns, par, const in groups:
+            values = FACTOR_FUNCTIONS[kind](np.take(pars, par, axis=1), const, order)
+            for table, value in zip(tables, values[: order + 1]):
+                table[:, columns] = value
+        return tuple(np.take(table, column, axis=1).reshape((-1, *self.slot_par.shape)) for table in tables)
 
     def row_factors(self, pars: np.ndarray) -> np.ndarray:
         """a_r(θ) = Π_j φ_rj, shape (n, R)."""
@@ -289,6 +306,21 @@ class CompiledModel:
         rate = (factors if row_scale is None else factors * row_scale) @ self.basis
         return self.nll_from_rate(rate, pars, data_main, data_aux, log_factorial)
 
+    def nll_is_finite(
+        self,
+        pars: np.ndarray,
+        data_main: np.ndarray,
+        data_aux: np.ndarray,
+        row_scale: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Whether :meth:`nll` is finite at ``pars`` (n, P), shape (n,), without its logarithms."""
+        pars = self.as_batch(pars)
+        factors = self.row_factors(pars)
+        rate = (factors if row_scale is None else factors * row_scale) @ self.basis
+        with np.errstate(invalid="ignore", divide="ignore"):
+            constraints = self.constraint_logpdf(pars, data_aux)
+        return ~_impossible(rate, data_main) & np.all(np.isfinite(rate), axis=-1) & np.isfinite(constraints)
+
     def nll_from_rate(
         self,
         rate: np.ndarray,
@@ -300,9 +332,20 @@ class CompiledModel:
         """:meth:`nll` given the expected counts ``rate`` (n, B) at ``pars`` (n, P) (derivatives share them)."""
         if log_factorial is None:
             log_factorial = np.sum(gammaln(data_main + 1.0), axis=-1)
-        bad = np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)
-        main = np.sum(rate - xlogy(data_main, np.where(rate > 0, rate, 1.0)), axis=-1) + log_factorial
-        return np.where(bad, np.inf, main - self.constraint_logpdf(pars, data_aux))
+        data_main = np.broadcast_to(data_main, rate.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # zero or negative rates: handled below
+            main = np.sum(rate, axis=-1) - np.einsum("...b,...b->...", data_main, np.log(rate))
+        odd = np.flatnonzero(~np.isfinite(main))
+        if odd.size:  # 0·ln 0 = 0; a negative rate, or a zero one with counts, is impossible (+∞)
+            rate_odd, data_odd = rate[odd], data_main[odd]
+            exact = np.sum(rate_odd - xlogy(data_odd, np.where(rate_odd > 0, rate_odd, 1.0)), axis=-1)
+            main[odd] = np.where(_impossible(rate_odd, data_odd), np.inf, exact)
+        return main + log_factorial - self.constraint_logpdf(pars, data_aux)
+
+
+def _impossible(rate: np.ndarray, data_main: np.ndarray) -> np.ndarray:
+    """(n,) whether a rate (n, B) is negative, or zero in a bin with counts: −log L = +∞ there."""
+    return np.any((rate < 0) | ((rate == 0) & (data_main > 0)), axis=-1)
 
 
 def __dir__() -> list[str]:

@@ -23,7 +23,15 @@ from cevns_stats.inference.derivatives import nll_grad_hess, nll_grad_hess_fishe
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.newton import MAX_HALVINGS, line_search, newton_step
 
-__all__ = ["FitResult", "fit_batch", "fit_multistart", "fit_signed_eps", "nll_grad_hess"]
+__all__ = [
+    "FitResult",
+    "fit_batch",
+    "fit_multistart",
+    "fit_signed_eps",
+    "free_and_box",
+    "nll_grad_hess",
+    "refit_failed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +116,27 @@ def fit_batch(
     return result
 
 
+def free_and_box(model: CompiledModel, fixed: dict | None = None, bounds=None) -> tuple[np.ndarray, tuple]:
+    """The parameters :func:`fit_batch` varies with these ``fixed`` and ``bounds`` (indices (F,)) and its
+    box (lower (P,), upper (P,))."""
+    frozen = model.fixed.copy()
+    for name in fixed or {}:
+        frozen[model.par_index(name)] = True
+    return np.flatnonzero(~frozen), _bounds(model, bounds)
+
+
 def _fit_pool(
     model, data_main, data_aux, theta, frozen, bounds, max_iter, tolerance, scale, batch
 ) -> FitResult:
     """Projected-Newton fits of all datasets (see the module docstring), ``batch`` at a time.
 
     The batch is refilled from the datasets not yet started as others converge, so every iteration works
-    on a full batch (an iteration's numpy calls cost the same for a few fits as for ``batch``). The full
-    Newton step is tried with −log L and its derivatives evaluated together (:func:`nll_grad_hess_fisher`),
-    so a step that is accepted (most are) needs no second evaluation at the next iteration; a step that
-    raises −log L is halved with −log L alone, and its derivatives are evaluated in the next iteration.
+    on a full batch (an iteration's numpy calls cost the same for a few fits as for ``batch``). Each
+    iteration evaluates −log L and its derivatives (:func:`nll_grad_hess_fisher`) once, for two kinds of
+    fits together: the full Newton step of every fit that goes on (a step that is accepted, as most are,
+    carries its derivatives into the next iteration) and the current point of every *pending* fit (one that
+    has just joined the batch, or whose step was halved with −log L alone): that fit takes its next step in
+    the next iteration.
     """
     lower, upper = bounds
     free = np.flatnonzero(~frozen)
@@ -127,97 +146,71 @@ def _fit_pool(
     if free.size == 0 or max_iter < 1:
         nll = model.nll(theta, data_main, data_aux, log_fact, scale)
         return FitResult(theta, nll, np.isfinite(nll) & (free.size == 0), n_iter)
-    nll = np.full(data_main.shape[0], np.inf)  # set as each dataset joins the batch
+    nll = np.full(data_main.shape[0], np.inf)  # set as each dataset is first evaluated
     converged = np.zeros(nll.size, dtype=bool)
 
     def sub(rows: np.ndarray) -> tuple:
         return data_main[rows], data_aux[rows], log_fact[rows], None if scale is None else scale[rows]
 
-    def evaluate(rows: np.ndarray, points: np.ndarray) -> tuple:
-        """−log L, gradient, Hessian and Fisher part at ``points`` (datasets ``rows``)."""
-        main, aux, fact, row_scale = sub(rows)
-        nfree = free.size
-        if rows.size == 0:
-            return np.zeros(0), np.zeros((0, nfree)), np.zeros((0, nfree, nfree)), np.zeros((0, nfree, nfree))
-        return nll_grad_hess_fisher(model, points, main, aux, free, row_scale, fact)
-
     box = (lower[free], upper[free])
-    queue = np.arange(nll.size)
-    active, queue = queue[:batch], queue[batch:]
-    nll[active], *derivs = evaluate(active, theta[active])  # gradient, Hessian, Fisher part at theta[active]
-    active, derivs = _finite_start(active, nll, derivs)
-    while active.size:
-        grad, hess, fisher = derivs
-        step, decrement, newton = newton_step(grad, hess, fisher, theta[active][:, free], box)
-        done = newton & (0.5 * decrement < tolerance)  # converged: the last step is taken if it helps
-        trial = theta[active]
-        trial[:, free] = np.clip(trial[:, free] + step, *box)
-        # the full step of the unconverged fits, evaluated with the derivatives of the next iteration
-        go = np.flatnonzero(~done)
-        value, *trial_derivs = evaluate(active[go], trial[go])
-        accept = value <= nll[active[go]]
+    no_fits = np.zeros(0, dtype=int)
+    pending, queue = np.arange(min(batch, nll.size)), np.arange(min(batch, nll.size), nll.size)
+    ready: np.ndarray = no_fits  # fits with −log L, gradient, Hessian and Fisher part at theta: derivs
+    derivs = [
+        np.zeros((0, free.size)),
+        np.zeros((0, free.size, free.size)),
+        np.zeros((0, free.size, free.size)),
+    ]
+    while ready.size or pending.size:
+        go, done, trial, step = no_fits, np.zeros(0, dtype=bool), theta[no_fits], np.zeros((0, free.size))
+        if ready.size:
+            grad, hess, fisher = derivs
+            step, decrement, newton = newton_step(grad, hess, fisher, theta[ready][:, free], box)
+            done = newton & (0.5 * decrement < tolerance)  # converged: the last step is taken if it helps
+            trial = theta[ready]
+            trial[:, free] = np.clip(trial[:, free] + step, *box)
+            go = np.flatnonzero(~done)
+        # one evaluation: the full steps of the fits that go on, and the pending fits where they are
+        main, aux, fact, row_scale = sub(np.concatenate([ready[go], pending]))
+        points = np.concatenate([trial[go], theta[pending]])
+        value, *evaluated = nll_grad_hess_fisher(model, points, main, aux, free, row_scale, fact)
+        accept = value[: go.size] <= nll[ready[go]]
         keep = go[accept]
-        theta[active[keep]], nll[active[keep]] = trial[keep], value[accept]
+        theta[ready[keep]], nll[ready[keep]] = trial[keep], value[: go.size][accept]
+        nll[pending] = value[go.size :]
         # converged fits: their last step with −log L alone; rejected steps: halved with −log L alone
         last = np.flatnonzero(done)
-        value_last = model.nll(trial[last], *sub(active[last])) if last.size else np.zeros(0)
-        better = value_last <= nll[active[last]]
-        theta[active[last[better]]], nll[active[last[better]]] = trial[last[better]], value_last[better]
+        value_last = model.nll(trial[last], *sub(ready[last])) if last.size else np.zeros(0)
+        better = value_last <= nll[ready[last]]
+        theta[ready[last[better]]], nll[ready[last[better]]] = trial[last[better]], value_last[better]
         halve = go[~accept]
-        ok = np.ones(active.size, dtype=bool)
+        ok = np.ones(ready.size, dtype=bool)
         if halve.size:
-            tries = np.full(halve.size, MAX_HALVINGS - 1)
             new_th, new_nll, ok[halve] = line_search(
                 model,
-                theta[active[halve]],
+                theta[ready[halve]],
                 step[halve],
                 free,
-                nll[active[halve]],
-                sub(active[halve]),
+                nll[ready[halve]],
+                sub(ready[halve]),
                 box,
-                tries,
+                np.full(halve.size, MAX_HALVINGS - 1),
                 0.5,
             )
-            theta[active[halve]], nll[active[halve]] = new_th, new_nll
-        n_iter[active] += 1
-        converged[active[done]] = True
-        stay = ~done & ok & (n_iter[active] < max_iter)
-        # next batch: the fits that go on, topped up from the queue; the derivatives of accepted full steps
-        # are carried over, those of the other fits (halved steps, new fits) evaluated here
-        source = np.full(active.size, -1)
-        source[keep] = np.arange(keep.size)
-        source = source[stay]
-        active = active[stay]
-        joiners = queue[: max(batch - active.size, 0)]
-        queue = queue[joiners.size :]
-        source = np.concatenate([source, np.full(joiners.size, -1)])
-        active = np.concatenate([active, joiners])
-        carried, missing = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
-        accepted = np.flatnonzero(accept)  # trial_derivs rows of the accepted steps, in the order of keep
-        nll[active[missing]], *fresh = evaluate(active[missing], theta[active[missing]])
-        derivs = [
-            _merge(active.size, (carried, array[accepted[source[carried]]]), (missing, new))
-            for array, new in zip(trial_derivs, fresh)
-        ]
-        active, derivs = _finite_start(active, nll, derivs)  # new fits that start where −log L = ∞
+            theta[ready[halve]], nll[ready[halve]] = new_th, new_nll
+        n_iter[ready] += 1
+        converged[ready[done]] = True
+        stay = ~done & ok & (n_iter[ready] < max_iter)
+        # next iteration: accepted steps and evaluated pending fits are ready (a pending fit that starts where
+        # −log L = ∞ leaves the batch unconverged); halved steps and new fits from the queue are pending
+        carried = np.flatnonzero(accept)[stay[keep]]  # their rows of ``evaluated`` (the first go.size)
+        joined = np.flatnonzero(np.isfinite(value[go.size :]))  # positions in ``pending``
+        halved = ready[halve[stay[halve]]]
+        ready = np.concatenate([ready[keep[stay[keep]]], pending[joined]])
+        derivs = [array[np.concatenate([carried, go.size + joined])] for array in evaluated]
+        room = max(batch - ready.size - halved.size, 0)
+        pending, queue = np.concatenate([halved, queue[:room]]), queue[room:]
     return FitResult(theta, nll, converged, n_iter)
-
-
-def _finite_start(active: np.ndarray, nll: np.ndarray, derivs: list) -> tuple[np.ndarray, list]:
-    """The fits of the batch whose −log L is finite (a fit cannot start where a rate is negative, or zero
-    with counts in its bin: it is left unconverged), with their rows of the derivatives."""
-    finite = np.isfinite(nll[active])
-    if finite.all():
-        return active, derivs
-    return active[finite], [array[finite] for array in derivs]
-
-
-def _merge(n: int, *parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """An (n, ...) array assembled from (positions, rows) parts that together cover 0 … n−1."""
-    out = np.empty((n, *parts[0][1].shape[1:]))
-    for where, rows in parts:
-        out[where] = rows
-    return out
 
 
 def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, **kwargs) -> FitResult:
@@ -245,6 +238,39 @@ def fit_multistart(model: CompiledModel, data_main, data_aux, *, starts: dict, *
         msg = f"starts[{name!r}] must hold at least one value"
         raise InvalidInput(msg)
     return best
+
+
+def refit_failed(
+    model: CompiledModel, data_main, data_aux, result: FitResult, *, init, **kwargs
+) -> FitResult:
+    """``result`` of :func:`fit_batch` with its unconverged fits repeated from ``init`` ((n, P) or (P,));
+    per dataset the better of the two fits is kept (as :func:`fit_multistart`).
+
+    For fits started at predicted minima (:mod:`.starts`): a prediction can land where the Hessian is not
+    positive definite, and the fit may not leave that region; the reference it was predicted from is a
+    safe second start. Keyword arguments (``fixed``, ``bounds``, ``row_scale``, …) go to :func:`fit_batch`
+    (``row_scale`` (n, R) of all datasets).
+    """
+    failed = np.flatnonzero(~result.converged)
+    if failed.size == 0:
+        return result
+    data_main, data_aux = _as_data(model, data_main, data_aux)
+    init = np.broadcast_to(np.asarray(init, dtype=float), (data_main.shape[0], model.n_pars))
+    scale = kwargs.pop("row_scale", None)
+    retry = fit_batch(
+        model,
+        data_main[failed],
+        data_aux[failed],
+        init=init[failed],
+        row_scale=None if scale is None else np.asarray(scale)[failed],
+        **kwargs,
+    )
+    first = FitResult(*(np.asarray(array)[failed] for array in result))
+    best = _better(first, retry)
+    merged = [np.array(array, copy=True) for array in result]
+    for array, part in zip(merged, best):
+        array[failed] = part
+    return FitResult(*merged)
 
 
 def fit_signed_eps(

@@ -2,7 +2,7 @@
 
 The model at (exposure E, ε) is the unit-exposure :class:`ReachSetup` model with
 each row scaled by E·|ε|^p, so the signal parameter is 1 (scalar μ') or ±1 (signed ε') at the truth.
-Toy fits are warm-started (null fits from the Asimov null fit, free fits from the truth); for monotonic
+Toy fits are warm-started at each toy's minimum predicted from its point's Asimov fits (:mod:`.starts`); for monotonic
 rates, toys whose −log L rises into the signal side at θ = 0 have θ̂ = 0 and q0 = 0 without a free fit.
 """
 
@@ -18,7 +18,8 @@ from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.discovery import generate_toys, q0, significance
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.factors import FactorKind
-from cevns_stats.inference.fit import fit_batch, fit_multistart, nll_grad_hess
+from cevns_stats.inference.fit import fit_batch, fit_multistart, free_and_box, nll_grad_hess, refit_failed
+from cevns_stats.inference.starts import linear_response_starts
 
 __all__ = [
     "SCALAR_BOUND",
@@ -197,35 +198,61 @@ def row_toys(
 def _toy_z(setup, model, truth, data, mode, eps, scales):
     """Z and convergence (n,) of the toys of all points (point j: rows scaled by ``scales[j]``).
 
-    The null fits start from the null fit of each point's Asimov dataset (nuisances already pulled to
-    absorb the signal), the free / alternative fits from the truth; this only saves Newton iterations.
+    Each fit starts at its toy's minimum predicted from the same fit of its point's Asimov dataset
+    (:mod:`.starts`): the null fits from the Asimov null fit (nuisances already pulled to absorb the
+    signal), the free / alternative fits from the truth (the Asimov dataset's own minimum). This only
+    saves Newton iterations.
     """
     main, aux = data
     n_points = scales.shape[0]
     n_toys = main.shape[0] // n_points
     per_toy = np.repeat(scales, n_toys, axis=0)
+    point = np.repeat(np.arange(n_points), n_toys)
     poi = _poi(model)
+    index = model.par_index(poi)
     asimov_main = (model.row_factors(truth[None]) * scales) @ model.basis
     asimov_aux = np.repeat(model.expected_auxdata(truth), n_points, axis=0)
-    null_init = fit_batch(model, asimov_main, asimov_aux, fixed={poi: 0.0}, row_scale=scales).pars
-    null = fit_batch(
-        model, main, aux, fixed={poi: 0.0}, init=np.repeat(null_init, n_toys, axis=0), row_scale=per_toy
-    )
-    if mode == "paper":
-        alt = fit_batch(
-            model, main, aux, fixed={poi: truth[model.par_index(poi)]}, init=truth, row_scale=per_toy
+    at_truth = np.repeat(truth[None], n_points, axis=0)
+
+    def predicted(fixed, reference_pars, rows):
+        """Starts of the toys ``rows`` for fits with ``fixed``, from the Asimov fits ``reference_pars``."""
+        free, box = free_and_box(model, fixed)
+        reference = (reference_pars, asimov_main, asimov_aux)
+        return linear_response_starts(
+            model,
+            reference,
+            (main[rows], aux[rows]),
+            free=free,
+            box=box,
+            ref_index=point[rows],
+            row_scale=scales,
         )
+
+    everything = np.arange(main.shape[0])
+    null_fixed = {poi: 0.0}
+    null_asimov = fit_batch(model, asimov_main, asimov_aux, fixed=null_fixed, row_scale=scales).pars
+    null_init = predicted(null_fixed, null_asimov, everything)
+    null = fit_batch(model, main, aux, fixed=null_fixed, init=null_init, row_scale=per_toy)
+    null = refit_failed(model, main, aux, null, init=null_asimov[point], fixed=null_fixed, row_scale=per_toy)
+    if mode == "paper":
+        alt_fixed = {poi: truth[index]}
+        alt_init = predicted(alt_fixed, at_truth, everything)
+        alt = fit_batch(model, main, aux, fixed=alt_fixed, init=alt_init, row_scale=per_toy)
+        alt = refit_failed(model, main, aux, alt, init=truth, fixed=alt_fixed, row_scale=per_toy)
         return significance(2.0 * (null.nll - alt.nll)), null.converged & alt.converged
-    index, starts = model.par_index(poi), _starts(setup, eps[0])
+    starts = _starts(setup, eps[0])
     sign = np.sign(truth[index])
     z, converged = np.zeros(main.shape[0]), null.converged.copy()
-    todo = np.arange(main.shape[0])
+    todo = everything
     if starts is None:  # monotonic rate: where −log L rises into the signal side at θ = 0, θ̂ = 0 and q0 = 0
         slope = nll_grad_hess(model, null.pars, main, aux, free=np.array([index]), row_scale=per_toy)[1][:, 0]
         todo = np.flatnonzero(sign * slope < 0)
         if todo.size == 0:
             return z, converged
-        free = fit_batch(model, main[todo], aux[todo], init=truth, row_scale=per_toy[todo])
+        init = predicted({}, at_truth, todo)
+        init = np.where((sign * init[:, index] > 0)[:, None], init, null.pars[todo])  # no excess predicted
+        free = fit_batch(model, main[todo], aux[todo], init=init, row_scale=per_toy[todo])
+        free = refit_failed(model, main[todo], aux[todo], free, init=truth, row_scale=per_toy[todo])
     else:
         free = fit_multistart(model, main, aux, starts={poi: starts}, init=truth, row_scale=per_toy)
     stat = np.where(
