@@ -161,6 +161,15 @@ class CompiledModel:
         column[column < 0] = start
         return groups, column, start
 
+    def with_basis(self, basis: np.ndarray, **changes) -> CompiledModel:
+        """This model with another basis (R, B) (e.g. its rows scaled to an exposure) and other ``changes``
+        of fields that leave the slots alone; the cached factor layout is kept (it depends on the slots only).
+        """
+        model = replace(self, basis=basis, **changes)
+        if "factor_columns" in self.__dict__:
+            model.__dict__["factor_columns"] = self.__dict__["factor_columns"]
+        return model
+
     @cached_property
     def constraint_parts(self) -> tuple:
         """(Gaussian aux positions, Poisson aux positions, Σ of the Gaussian normalisation terms)."""

@@ -77,32 +77,41 @@ def _release_gain(grad, hess, rows, step, at_lower, at_upper) -> np.ndarray:
 
 
 def ldl_solve(h: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched LDLᵀ solve of h (n, F, F) x = rhs (n, F), vectorised over n (arrays stored (F, F, n)).
+    """Batched LDLᵀ solve of h (n, F, F) x = rhs (n, F), vectorised over n.
+
+    Symmetric Gaussian elimination of the augmented matrix [h | rhs], stored (F, F + 1, n) so that every
+    step is one operation on the trailing block of all n systems, then back substitution.
 
     Returns x (n, F) and ok (n,): False where a pivot is ≤ PIVOT_FLOOR times its diagonal element
     (not positive definite); such pivots are replaced by that diagonal element (1 if not positive).
     """
-    size, n = rhs.shape[1], rhs.shape[0]
-    a = np.ascontiguousarray(h.transpose(1, 2, 0))
-    lower = np.zeros_like(a)
-    d = np.empty((size, n))
+    n, size = rhs.shape
+    a = np.empty((size, size + 1, n))
+    a[:, :size] = h.transpose(1, 2, 0)
+    a[:, size] = rhs.T
     ok = np.ones(n, dtype=bool)
-    for j in range(size):
-        ld = lower[j, :j] * d[:j]
-        pivot = a[j, j] - np.sum(lower[j, :j] * ld, axis=0)
-        small = pivot <= PIVOT_FLOOR * np.abs(a[j, j])
+    pivots = np.empty((size, n))
+    x = np.empty((size, n))
+    with np.errstate(over="ignore", invalid="ignore"):  # the solutions of flagged systems are not used
+        _eliminate(a, h, pivots, ok)
+        for k in range(size - 1, -1, -1):
+            x[k] = (a[k, size] - np.einsum("jn,jn->n", a[k, k + 1 : size], x[k + 1 :])) / pivots[k]
+    return x.T, ok
+
+
+def _eliminate(a: np.ndarray, h: np.ndarray, pivots: np.ndarray, ok: np.ndarray) -> None:
+    """Symmetric elimination of the augmented (F, F + 1, n) ``a`` in place; pivots (F, n) and ok (n,) out."""
+    size = pivots.shape[0]
+    for k in range(size):
+        diagonal = h[:, k, k]
+        pivot = a[k, k]
+        small = pivot <= PIVOT_FLOOR * np.abs(diagonal)
         if small.any():
             ok &= ~small
-            pivot = np.where(small, np.where(a[j, j] > 0, a[j, j], 1.0), pivot)
-        d[j] = pivot
-        lower[j + 1 :, j] = (a[j + 1 :, j] - np.einsum("ikn,kn->in", lower[j + 1 :, :j], ld)) / pivot
-    y = np.ascontiguousarray(rhs.T)
-    for j in range(size):
-        y[j] -= np.sum(lower[j, :j] * y[:j], axis=0)
-    y /= d
-    for j in range(size - 2, -1, -1):
-        y[j] -= np.sum(lower[j + 1 :, j] * y[j + 1 :], axis=0)
-    return y.T, ok
+            pivot = np.where(small, np.where(diagonal > 0, diagonal, 1.0), pivot)
+        pivots[k] = pivot
+        if k + 1 < size:  # eliminate column k from the rows below (and their right-hand sides)
+            a[k + 1 :, k + 1 :] -= (a[k + 1 :, k] / pivot)[:, None, :] * a[k, k + 1 :][None]
 
 
 def line_search(

@@ -9,7 +9,6 @@ rates, toys whose −log L rises into the signal side at θ = 0 have θ̂ = 0 an
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -83,7 +82,7 @@ def point_model(setup: ReachSetup, exposure_tonne_year: float, eps: float) -> Co
         bounds[poi] = (0.0, SIGNED_BOUND) if eps > 0 else (-SIGNED_BOUND, 0.0)
     else:
         bounds[poi] = (0.0, SCALAR_BOUND)
-    return replace(model, basis=model.basis * scale[:, None], bounds=bounds)
+    return model.with_basis(model.basis * scale[:, None], bounds=bounds)
 
 
 def _truth(model: CompiledModel, eps: float, signed: bool) -> np.ndarray:
@@ -176,7 +175,7 @@ def row_toys(
     scales = np.array([exposure_tonne_year * np.abs(value) ** setup.eps_power for value in eps])  # (E, R)
     mains, auxs = [], []
     for scale, seed in zip(scales, seeds):
-        point = replace(model, basis=model.basis * scale[:, None])
+        point = model.with_basis(model.basis * scale[:, None])
         main, aux = generate_toys(point, truth, n_toys, rng=np.random.default_rng(seed), aux=toy_aux)
         mains.append(main)
         auxs.append(aux)

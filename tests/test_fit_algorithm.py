@@ -1,6 +1,7 @@
-"""Fits started at predicted minima (:mod:`cevns_stats.inference.starts`) end where fits from the reference
-end, in fewer iterations; fits never stop on a bound that their last step makes wrong; failed fits are
-repeated from a second start.
+"""The pieces of the batched fits: starts at predicted minima (:mod:`cevns_stats.inference.starts`) end where
+fits from the reference end, in fewer iterations; the Newton step counts releasing a held parameter; the
+batched LDLᵀ solve equals LAPACK's and flags matrices that are not positive definite; failed fits are
+repeated from a second start; −log L keeps pyhf's conventions at zero rates.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from cevns_stats.inference.discovery import generate_toys, q0
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch, free_and_box, nll_grad_hess, refit_failed
-from cevns_stats.inference.newton import newton_step
+from cevns_stats.inference.newton import ldl_solve, newton_step
 from cevns_stats.inference.simplemodels import counting_workspace
 from cevns_stats.inference.starts import linear_response_starts
 
@@ -90,6 +91,20 @@ def test_newton_step_counts_the_release_of_a_held_parameter():
     # the gradient stays outward after the step: nothing to add
     _, decrement, _ = newton_step(np.array([[0.5, 0.1]]), hess, hess, theta, box)
     assert decrement[0] == pytest.approx(0.1**2)
+
+
+def test_ldl_solve_equals_lapack_and_flags_indefinite_matrices():
+    rng = np.random.default_rng(4)
+    for size in (1, 2, 9, 16):
+        factors = rng.normal(size=(200, size, 3 * size))
+        hess = factors @ factors.transpose(0, 2, 1)  # positive definite
+        hess[:20] -= 2.0 * np.abs(hess[:20]).max() * np.eye(size)  # negative definite: not
+        rhs = rng.normal(size=(200, size))
+        x, ok = ldl_solve(hess, rhs)
+        assert ok.tolist() == [False] * 20 + [True] * 180
+        np.testing.assert_allclose(x[20:], np.linalg.solve(hess[20:], rhs[20:, :, None])[:, :, 0], rtol=1e-9)
+    singular = np.array([[[1.0, 1.0], [1.0, 1.0]]])  # positive semi-definite only
+    assert not ldl_solve(singular, np.ones((1, 2)))[1][0]
 
 
 def test_failed_fits_are_repeated_from_the_second_start():
