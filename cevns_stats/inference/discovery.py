@@ -75,6 +75,7 @@ def q0(
     init=None,
     bounds=None,
     starts=None,
+    free_init=None,
     backend: str = "numpy",
     row_scale: np.ndarray | None = None,
 ) -> DiscoveryResult:
@@ -88,6 +89,8 @@ def q0(
         fixed, init, bounds: as in :func:`fit_batch` (applied to both fits).
         starts: optional POI start values for the free fit (best of several, for non-monotonic rates);
             by default the free fit starts from the background-only fit.
+        free_init: start of the free fit instead, (P,) or (n, P) (e.g. the truth of Asimov datasets:
+            their own minimum); not with ``starts``.
         backend: "numpy" (default) or "jax" (:mod:`.jax_backend`, optional; default options only:
             direction +1, null value 0, no fixed/init/bounds/starts; its fits' nll omit constant terms).
         row_scale: optional (n, R) per-dataset factors of the model's rows (:func:`fit_batch`), so that
@@ -107,7 +110,7 @@ def q0(
     """
     name, index, lower, upper = _poi_range(model, poi, direction, null_value, bounds)
     if backend == "jax":
-        options = (direction, null_value, fixed, init, bounds, starts, row_scale)
+        options = (direction, null_value, fixed, init, bounds, starts, row_scale, free_init)
         return _q0_jax(model, data_main, data_aux, name, options)
     if backend != "numpy":
         msg = f"backend must be 'numpy' or 'jax', got {backend!r}"
@@ -118,7 +121,9 @@ def q0(
         (init, None),
         (None, None),
     ]  # (start, start again where a fit fails) of the null and free fit
-    if init is None and row_scale is None:
+    if starts is not None and free_init is not None:
+        raise InvalidInput("give the free fit either POI starts or a free_init, not both")
+    if init is None and row_scale is None and free_init is None:
         predicted = _response_starts(model, data_main, data_aux, ((null_fixed, bounds), (fixed, free_bounds)))
     null = fit_batch(
         model, data_main, data_aux, fixed=null_fixed, init=predicted[0][0], bounds=bounds, row_scale=row_scale
@@ -129,10 +134,11 @@ def q0(
         )
     if starts is None:
         # toys predicted without an excess start from the background-only fit: they stop on the bound at once
-        free_init, fallback = predicted[1]
-        free_init = null.pars if free_init is None else free_init
-        no_excess = direction * (free_init[:, index] - null_value) <= 0
-        free_init = np.where(no_excess[:, None], null.pars, free_init)
+        predicted_init, fallback = predicted[1]
+        if free_init is None:
+            free_init = null.pars if predicted_init is None else predicted_init
+            no_excess = direction * (free_init[:, index] - null_value) <= 0
+            free_init = np.where(no_excess[:, None], null.pars, free_init)
         free = fit_batch(
             model, data_main, data_aux, fixed=fixed, init=free_init, bounds=free_bounds, row_scale=row_scale
         )
