@@ -8,7 +8,7 @@ import pytest
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.detector.response import binned_rates
 from cevns_stats.errors import TableError
-from cevns_stats.likelihood.templates import TemplateSet, build_templates, read_templates
+from cevns_stats.likelihood.templates import TemplateSet, at_exposure, build_templates, read_templates
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
 
@@ -22,6 +22,18 @@ def lq_templates():
         make_model("lq-s1", flavour="mu"),
         preset="xenon",
     )
+
+
+def test_templates_at_another_exposure_equal_templates_built_there(lq_templates):
+    detector = make_detector("xenon", exposure_tonne_year=7.5, n_bins=12)
+    channels = get_channels(["8B", "hep", "atm_numu", "dsnb_nux", "7Be_862"])
+    direct = build_templates(detector, channels, make_model("lq-s1", flavour="mu"), preset="xenon")
+    scaled = at_exposure(lq_templates, detector)
+    for component, values in direct.values.items():
+        np.testing.assert_allclose(scaled.values[component], values, rtol=1e-13, atol=0)
+    np.testing.assert_array_equal(scaled.edges_keV, direct.edges_keV)
+    assert json.dumps(scaled.metadata, sort_keys=True) == json.dumps(direct.metadata, sort_keys=True)
+    assert lq_templates.metadata["exposure_tonne_year"] == 2.0  # the original is left alone
 
 
 def test_binned_counts_match_direct_model_at_random_eps():

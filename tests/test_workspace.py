@@ -140,6 +140,23 @@ def test_validation_errors_are_clear(good_spec):
         validate_workspace(spec)
 
 
+def test_validation_remembers_valid_structures_only(good_spec):
+    """A spec whose structure (names, types, lengths) passed is valid whatever its numbers; any other
+    structure is checked again, also right after a valid one."""
+    validate_workspace(good_spec)
+    spec = json.loads(json.dumps(good_spec))
+    sample = spec["channels"][0]["samples"][0]
+    sample["data"] = [2.5 * x for x in sample["data"]]
+    assert validate_workspace(spec) == pyhf.Workspace(spec)
+    sample["data"] = sample["data"][:-1]
+    with pytest.raises(WorkspaceError, match=r"not a valid pyhf workspace|bins"):
+        validate_workspace(spec)
+    spec = json.loads(json.dumps(good_spec))
+    spec["measurements"][0]["config"]["poi"] = "mu_missing"
+    with pytest.raises(WorkspaceError, match="POI 'mu_missing' is not a parameter"):
+        validate_workspace(spec)
+
+
 def test_bad_options_are_rejected():
     ts = make_templates("xenon")
     with pytest.raises(WorkspaceError, match="unique"):

@@ -28,6 +28,7 @@ Two methods:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -48,7 +49,7 @@ from cevns_stats.experiments.lz_ws2022 import (
 )
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.fit import fit_batch
-from cevns_stats.likelihood.templates import TemplateSet, build_templates
+from cevns_stats.likelihood.templates import TemplateSet, at_exposure, build_templates
 from cevns_stats.likelihood.workspace import build_workspace
 from cevns_stats.physics import constants as c
 from cevns_stats.physics.fluxes.catalogue import get_channels
@@ -325,8 +326,19 @@ def future_templates(
         msg = f"unknown future experiment {experiment!r}; allowed: darwin, argo, lead"
         raise UnknownName(msg)
     detector = make_detector(preset, exposure_tonne_year=exposure_tonne_year)
+    if channels is None:  # every channel: the preset's templates, built once, scaled to the exposure
+        return at_exposure(_preset_templates(experiment, _check_flavour(flavour)), detector)
     model = make_model("lq-s1", flavour=_check_flavour(flavour))
-    return build_templates(detector, get_channels() if channels is None else channels, model, preset=preset)
+    return build_templates(detector, channels, model, preset=preset)
+
+
+@functools.cache
+def _preset_templates(experiment: str, flavour: str) -> TemplateSet:
+    """The S1 templates of a future-detector preset at its own exposure with every flux channel (cached:
+    Figs 6 and 9 need four exposures of each)."""
+    preset = EXPERIMENTS[experiment]
+    model = make_model("lq-s1", flavour=flavour)
+    return build_templates(make_detector(preset), get_channels(), model, preset=preset)
 
 
 def future_model(templates: TemplateSet) -> CompiledModel:

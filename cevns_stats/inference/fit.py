@@ -249,7 +249,7 @@ def refit_failed(
     For fits started at predicted minima (:mod:`.starts`): a prediction can land where the Hessian is not
     positive definite, and the fit may not leave that region; the reference it was predicted from is a
     safe second start. Keyword arguments (``fixed``, ``bounds``, ``row_scale``, …) go to :func:`fit_batch`
-    (``row_scale`` (n, R) of all datasets).
+    (``row_scale`` (n, R) and ``fixed`` values (n,) of all datasets).
     """
     failed = np.flatnonzero(~result.converged)
     if failed.size == 0:
@@ -257,11 +257,16 @@ def refit_failed(
     data_main, data_aux = _as_data(model, data_main, data_aux)
     init = np.broadcast_to(np.asarray(init, dtype=float), (data_main.shape[0], model.n_pars))
     scale = kwargs.pop("row_scale", None)
+    fixed = {
+        name: np.asarray(value)[failed] if np.ndim(value) else value
+        for name, value in kwargs.pop("fixed", {}).items()
+    }
     retry = fit_batch(
         model,
         data_main[failed],
         data_aux[failed],
         init=init[failed],
+        fixed=fixed,
         row_scale=None if scale is None else np.asarray(scale)[failed],
         **kwargs,
     )

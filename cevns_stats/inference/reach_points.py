@@ -232,14 +232,23 @@ def _toy_z(setup, model, truth, data, mode, eps, scales):
     null_fixed = {poi: 0.0}
     null_asimov = fit_batch(model, asimov_main, asimov_aux, fixed=null_fixed, row_scale=scales).pars
     null_init = predicted(null_fixed, null_asimov, everything)
+    if mode == "paper":  # the null and alternative fits of every toy in one batch
+        n = main.shape[0]
+        alt_init = predicted({poi: truth[index]}, at_truth, everything)
+        fits = (
+            (np.concatenate([main, main]), np.concatenate([aux, aux])),
+            {poi: np.concatenate([np.zeros(n), np.full(n, truth[index])])},
+            np.concatenate([per_toy, per_toy]),
+        )
+        both = fit_batch(
+            model, *fits[0], fixed=fits[1], init=np.concatenate([null_init, alt_init]), row_scale=fits[2]
+        )
+        again = np.concatenate([null_asimov[point], np.repeat(truth[None], n, axis=0)])
+        both = refit_failed(model, *fits[0], both, init=again, fixed=fits[1], row_scale=fits[2])
+        t = 2.0 * (both.nll[:n] - both.nll[n:])
+        return significance(t), both.converged[:n] & both.converged[n:]
     null = fit_batch(model, main, aux, fixed=null_fixed, init=null_init, row_scale=per_toy)
     null = refit_failed(model, main, aux, null, init=null_asimov[point], fixed=null_fixed, row_scale=per_toy)
-    if mode == "paper":
-        alt_fixed = {poi: truth[index]}
-        alt_init = predicted(alt_fixed, at_truth, everything)
-        alt = fit_batch(model, main, aux, fixed=alt_fixed, init=alt_init, row_scale=per_toy)
-        alt = refit_failed(model, main, aux, alt, init=truth, fixed=alt_fixed, row_scale=per_toy)
-        return significance(2.0 * (null.nll - alt.nll)), null.converged & alt.converged
     starts = _starts(setup, eps[0])
     sign = np.sign(truth[index])
     z, converged = np.zeros(main.shape[0]), null.converged.copy()

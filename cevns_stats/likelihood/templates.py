@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import boost_histogram as bh
@@ -23,7 +23,15 @@ from cevns_stats.errors import TableError
 from cevns_stats.physics.interactions import NSIModel
 from cevns_stats.physics.oscillation import MixingParameters
 
-__all__ = ["COMPONENTS", "FORMAT_VERSION", "TemplateSet", "build_templates", "config_hash", "read_templates"]
+__all__ = [
+    "COMPONENTS",
+    "FORMAT_VERSION",
+    "TemplateSet",
+    "at_exposure",
+    "build_templates",
+    "config_hash",
+    "read_templates",
+]
 
 COMPONENTS = ("SM", "LIN", "QUAD")
 FORMAT_VERSION = "cevns-stats-templates/1"
@@ -208,6 +216,23 @@ def build_templates(
         tuple(ch.nuisance for ch in binned.channels),
         metadata,
     )
+
+
+def at_exposure(templates: TemplateSet, detector: Detector) -> TemplateSet:
+    """``templates`` at the exposure of ``detector``, a detector that differs from theirs in exposure only.
+
+    Expected counts are linear in the exposure (and the analysis window does not depend on it), so the
+    values are scaled and the metadata rewritten as :func:`build_templates` writes it for ``detector``.
+    """
+    factor = detector.exposure_tonne_year / templates.metadata["exposure_tonne_year"]
+    physics = {**templates.metadata["settings"], "detector": detector.describe()}
+    metadata = {
+        **templates.metadata,
+        "exposure_tonne_year": detector.exposure_tonne_year,
+        "config_sha256": config_hash(physics),
+        "settings": physics,
+    }
+    return replace(templates, values={c: v * factor for c, v in templates.values.items()}, metadata=metadata)
 
 
 def __dir__() -> list[str]:
