@@ -112,7 +112,7 @@ def test_failed_fits_are_repeated_from_the_second_start():
     main = np.array([[100.0], [130.0], [160.0]])
     short = fit_batch(model, main, model.aux_nominal, max_iter=1)
     assert short.n_failed > 0
-    again = refit_failed(model, main, model.aux_nominal, short, init=model.init)
+    again = refit_failed(model, main, model.aux_nominal, short, init=model.init, fixed=None)
     full = fit_batch(model, main, model.aux_nominal)
     assert again.converged.all()
     np.testing.assert_allclose(again.nll, full.nll, rtol=1e-12)

@@ -259,7 +259,7 @@ def refit_failed(
     scale = kwargs.pop("row_scale", None)
     fixed = {
         name: np.asarray(value)[failed] if np.ndim(value) else value
-        for name, value in kwargs.pop("fixed", {}).items()
+        for name, value in (kwargs.pop("fixed", None) or {}).items()
     }
     retry = fit_batch(
         model,
