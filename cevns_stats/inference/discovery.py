@@ -86,16 +86,20 @@ def q0(
         poi: signal parameter (default: the measurement's POI; ``eps`` for a tied model).
         direction: +1 if the signal is θ > θ0 (e.g. μ = ε² ≥ 0), −1 if θ < θ0 (e.g. signed ε ≤ 0).
         null_value: θ0, the background-only value.
-        fixed, init, bounds: as in :func:`fit_batch` (applied to both fits).
+        fixed, init, bounds: as in :func:`fit_batch` (applied to both fits). Without ``init`` (and
+            ``row_scale``, ``free_init``), a batch of datasets starts each fit at the dataset's minimum
+            predicted from the same fit of the batch's mean dataset (:mod:`.starts`; datasets predicted
+            without an excess start the free fit from their background-only fit), and a fit that does not
+            converge from there is repeated from that reference.
         starts: optional POI start values for the free fit (best of several, for non-monotonic rates);
-            by default the free fit starts from the background-only fit.
+            by default the free fit starts as described above, or from the background-only fit.
         free_init: start of the free fit instead, (P,) or (n, P) (e.g. the truth of Asimov datasets:
             their own minimum); not with ``starts``.
         backend: "numpy" (default) or "jax" (:mod:`.jax_backend`, optional; default options only:
             direction +1, null value 0, no fixed/init/bounds/starts; its fits' nll omit constant terms).
         row_scale: optional (n, R) per-dataset factors of the model's rows (:func:`fit_batch`), so that
             datasets of differently scaled models (e.g. reach-grid points) are tested in one batch; the
-            batch's mean dataset is then not used as the start (give ``init``).
+            batch's mean dataset is then not used for the starts (give ``init``).
 
     Returns:
         DiscoveryResult (q0, z, poi_hat, converged, free, null).

@@ -2,8 +2,9 @@
 
 The model at (exposure E, ε) is the unit-exposure :class:`ReachSetup` model with
 each row scaled by E·|ε|^p, so the signal parameter is 1 (scalar μ') or ±1 (signed ε') at the truth.
-Toy fits are warm-started at each toy's minimum predicted from its point's Asimov fits (:mod:`.starts`); for monotonic
-rates, toys whose −log L rises into the signal side at θ = 0 have θ̂ = 0 and q0 = 0 without a free fit.
+Toy fits start at each toy's minimum predicted from its point's Asimov fits (:mod:`.starts`); for
+monotonic rates, toys whose −log L rises into the signal side at θ = 0 have θ̂ = 0 and q0 = 0 without a
+free fit.
 """
 
 from __future__ import annotations
