@@ -219,9 +219,14 @@ class CompiledModel:
         """a_r(θ) = Π_j φ_rj, shape (n, R)."""
         return np.prod(self.slot_factors(pars, 0)[0], axis=2)
 
-    def expected_actualdata(self, pars: np.ndarray) -> np.ndarray:
-        """Expected main-measurement counts (events), shape (n, B); equals pyhf ``expected_actualdata``."""
-        return self.row_factors(self.as_batch(pars)) @ self.basis
+    def expected_actualdata(self, pars: np.ndarray, row_scale: np.ndarray | None = None) -> np.ndarray:
+        """Expected main-measurement counts (events), shape (n, B); equals pyhf ``expected_actualdata``.
+
+        ``row_scale`` (n, R) multiplies each row per dataset (differently scaled models in one batch; one
+        parameter point (P,) is broadcast to all n).
+        """
+        factors = self.row_factors(self.as_batch(pars))
+        return (factors if row_scale is None else factors * row_scale) @ self.basis
 
     def expected_auxdata(self, pars: np.ndarray) -> np.ndarray:
         """Expected auxiliary data (Gaussian means θ, Poisson means τ·γ), shape (n, A)."""
@@ -311,9 +316,9 @@ class CompiledModel:
         (n, R) multiplies each row per dataset (datasets of differently scaled models in one batch).
         """
         pars = self.as_batch(pars)
-        factors = self.row_factors(pars)
-        rate = (factors if row_scale is None else factors * row_scale) @ self.basis
-        return self.nll_from_rate(rate, pars, data_main, data_aux, log_factorial)
+        return self.nll_from_rate(
+            self.expected_actualdata(pars, row_scale), pars, data_main, data_aux, log_factorial
+        )
 
     def nll_is_finite(
         self,
@@ -324,8 +329,7 @@ class CompiledModel:
     ) -> np.ndarray:
         """Whether :meth:`nll` is finite at ``pars`` (n, P), shape (n,), without its logarithms."""
         pars = self.as_batch(pars)
-        factors = self.row_factors(pars)
-        rate = (factors if row_scale is None else factors * row_scale) @ self.basis
+        rate = self.expected_actualdata(pars, row_scale)
         with np.errstate(invalid="ignore", divide="ignore"):
             constraints = self.constraint_logpdf(pars, data_aux)
         return ~_impossible(rate, data_main) & np.all(np.isfinite(rate), axis=-1) & np.isfinite(constraints)

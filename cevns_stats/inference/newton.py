@@ -12,7 +12,15 @@ from cevns_stats.inference.engine import CompiledModel
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BOUND_MARGIN", "MAX_HALVINGS", "PIVOT_FLOOR", "ldl_solve", "line_search", "newton_step"]
+__all__ = [
+    "BOUND_MARGIN",
+    "MAX_HALVINGS",
+    "PIVOT_FLOOR",
+    "held_on_bound",
+    "ldl_solve",
+    "line_search",
+    "newton_step",
+]
 
 MAX_HALVINGS = 30
 BOUND_MARGIN = 1e-6  # fraction of a parameter's range within which it counts as on its bound
@@ -35,9 +43,7 @@ def newton_step(
     point that is not a constrained minimum).
     """
     lower, upper = box
-    margin = BOUND_MARGIN * (upper - lower)  # ε-active set (Bertsekas 1982): near a bound counts as on it
-    at_lower = (theta <= lower + margin) & (grad > 0)
-    at_upper = (theta >= upper - margin) & (grad < 0)
+    at_lower, at_upper = held_on_bound(theta, grad, lower, upper)
     clamp = at_lower | at_upper
     held = None
     if clamp.any():
@@ -61,6 +67,14 @@ def newton_step(
     if held is not None:
         decrement[held[2]] += 2.0 * _release_gain(*held, step, at_lower, at_upper)
     return step, decrement, newton
+
+
+def held_on_bound(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple:
+    """(at_lower, at_upper), each like ``theta`` (n, F): the parameters held on a bound, those at (or within
+    BOUND_MARGIN of the range from) it whose gradient points out of the box (the ε-active set of Bertsekas
+    1982)."""
+    margin = BOUND_MARGIN * (upper - lower)
+    return (theta <= lower + margin) & (grad > 0), (theta >= upper - margin) & (grad < 0)
 
 
 def _release_gain(grad, hess, rows, step, at_lower, at_upper) -> np.ndarray:

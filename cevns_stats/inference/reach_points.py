@@ -125,7 +125,7 @@ def asimov_points(setup: ReachSetup, exposures_tonne_year, eps) -> np.ndarray:
     model = point_model(setup, 1.0, math.copysign(1.0, eps[0]))  # unit scale, the bounds of this sign
     truth = _truth(model, eps[0], setup.signed)
     scales = exposures[:, None] * np.abs(eps)[:, None] ** setup.eps_power  # (n, R)
-    main = (model.row_factors(truth[None]) * scales) @ model.basis
+    main = model.expected_actualdata(truth, scales)
     aux = np.repeat(model.expected_auxdata(truth), eps.size, axis=0)
     direction = int(np.sign(eps[0])) if setup.signed else 1
     result = q0(model, main, aux, direction=direction, init=model.init, free_init=truth, row_scale=scales)
@@ -211,7 +211,7 @@ def _toy_z(setup, model, truth, data, mode, eps, scales):
     point = np.repeat(np.arange(n_points), n_toys)
     poi = _poi(model)
     index = model.par_index(poi)
-    asimov_main = (model.row_factors(truth[None]) * scales) @ model.basis
+    asimov_main = model.expected_actualdata(truth, scales)
     asimov_aux = np.repeat(model.expected_auxdata(truth), n_points, axis=0)
     at_truth = np.repeat(truth[None], n_points, axis=0)
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from cevns_stats.inference.derivatives import nll_grad_hess_fisher, rate_jacobian
 from cevns_stats.inference.engine import CompiledModel
-from cevns_stats.inference.newton import BOUND_MARGIN
+from cevns_stats.inference.newton import held_on_bound
 
 __all__ = ["linear_response_starts"]
 
@@ -68,13 +68,13 @@ def linear_response_starts(
     if free.size == 0:
         return starts
     _, grad, hess, fisher = nll_grad_hess_fisher(model, ref_pars, ref_main, ref_aux, free, row_scale)
-    rate = (model.row_factors(ref_pars) * (1.0 if row_scale is None else row_scale)) @ model.basis
+    rate = model.expected_actualdata(ref_pars, row_scale)
     with np.errstate(divide="ignore", invalid="ignore"):
         main_response = rate_jacobian(model, ref_pars, free, row_scale) / rate[:, None, :]  # (m, F, B)
     main_response[~np.isfinite(main_response)] = 0.0  # bins without events: no first-order response
     aux_response = _aux_response(model, ref_pars, free)  # (m, F, A)
     lower, upper = box[0][free], box[1][free]
-    held = _held(ref_pars[:, free], grad, lower, upper)
+    held = np.logical_or(*held_on_bound(ref_pars[:, free], grad, lower, upper))  # they stay there
     inverse = _inverse(hess, fisher, held)
     for r in range(ref_pars.shape[0]):
         rows = np.flatnonzero(ref_index == r)
@@ -105,13 +105,6 @@ def _aux_response(model: CompiledModel, pars: np.ndarray, free: np.ndarray) -> n
         value = np.where(model.aux_poisson[on], 1.0 / theta, 1.0 / model.aux_sigma[on] ** 2)
     response[:, position[model.aux_par_index[on]], on] = np.where(np.isfinite(value), value, 0.0)
     return response
-
-
-def _held(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """(m, F) the parameters a reference fit holds on a bound (gradient pointing out of the box there, as
-    :func:`~cevns_stats.inference.newton.newton_step`): they stay there in the starts."""
-    margin = BOUND_MARGIN * (upper - lower)
-    return ((theta <= lower + margin) & (grad > 0)) | ((theta >= upper - margin) & (grad < 0))
 
 
 def _inverse(hess: np.ndarray, fisher: np.ndarray, held: np.ndarray) -> np.ndarray:
