@@ -1,7 +1,9 @@
 """The pieces of the batched fits: starts at predicted minima (:mod:`cevns_stats.inference.starts`) end where
 fits from the reference end, in fewer iterations; the Newton step counts releasing a held parameter; the
 batched LDLᵀ solve equals LAPACK's and flags matrices that are not positive definite; failed fits are
-repeated from a second start; −log L keeps pyhf's conventions at zero rates.
+repeated from a second start; −log L keeps pyhf's conventions at zero rates; the Hessian's Fisher and
+second-order parts, the derivatives with per-dataset row scales and the log-factorial table by independent
+routes.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.special import gammaln
 
+from cevns_stats.inference.derivatives import SecondOrder, nll_grad_hess_second, rate_jacobian
 from cevns_stats.inference.discovery import generate_toys, q0
-from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.engine import CompiledModel, log_factorial_sum
 from cevns_stats.inference.fit import fit_batch, free_and_box, nll_grad_hess, refit_failed
 from cevns_stats.inference.newton import ldl_solve, newton_step
 from cevns_stats.inference.simplemodels import counting_workspace
@@ -22,12 +26,15 @@ from cevns_stats.inference.starts import linear_response_starts
 BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench_toys.py"
 
 
-def _bench_model() -> CompiledModel:
-    """The 16-parameter, 40-bin model of scripts/bench_toys.py (NSI on every flux channel)."""
+def _bench_model(real_size: bool = False) -> CompiledModel:
+    """The 16-parameter, 40-bin model of scripts/bench_toys.py (NSI on every flux channel), or its real-size
+    model (3 channels × 81 bins, normsys and histosys on shared parameters)."""
     spec = importlib.util.spec_from_file_location("bench_toys", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    return CompiledModel.from_workspace(bench.benchmark_workspace())
+    return CompiledModel.from_workspace(
+        bench.real_size_workspace() if real_size else bench.benchmark_workspace()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +92,12 @@ def test_newton_step_counts_the_release_of_a_held_parameter():
     hess = np.array([[[1.0, 0.9], [0.9, 1.0]]])
     box = (np.zeros(2), np.full(2, 10.0))
     theta = np.array([[0.0, 1.0]])
-    step, decrement, newton = newton_step(np.array([[0.01, 0.5]]), hess, hess, theta, box)
+    linear = SecondOrder(np.zeros(0, dtype=int), np.zeros((1, 0)))  # the Hessian is its Fisher part
+    step, decrement, newton = newton_step(np.array([[0.01, 0.5]]), hess, linear, theta, box)
     assert newton[0] and step[0, 0] == 0.0 and step[0, 1] == pytest.approx(-0.5)
     assert decrement[0] == pytest.approx(0.5**2 + (0.01 - 0.9 * 0.5) ** 2)
     # the gradient stays outward after the step: nothing to add
-    _, decrement, _ = newton_step(np.array([[0.5, 0.1]]), hess, hess, theta, box)
+    _, decrement, _ = newton_step(np.array([[0.5, 0.1]]), hess, linear, theta, box)
     assert decrement[0] == pytest.approx(0.1**2)
 
 
@@ -142,3 +150,57 @@ def test_negative_log_likelihood_at_zero_and_negative_rates():
     assert np.isposinf(nll[2]) and np.isposinf(nll[3])  # counts at zero rate; a negative rate
     finite = model.nll_is_finite(pars, data, np.zeros((4, 0)))
     assert finite.tolist() == [True, True, False, False]
+
+
+def test_fisher_part_and_second_order_part_by_independent_routes(bench_model):
+    """Fisher part = Σ_b n_b/ν_b² J_kb J_lb + 1/σ² (J from :func:`rate_jacobian`); the rest of the Hessian is
+    the second-order part, which is not zero for normsys factors (φ'' ≠ 0)."""
+    model = bench_model
+    main, aux = _toys(model, 2.0, 30, seed=5)
+    rng = np.random.default_rng(8)
+    pars = model.init + rng.normal(0.0, 0.4, size=(30, model.n_pars))
+    free = np.arange(model.n_pars)
+    _, _, hess, second = nll_grad_hess_second(model, pars, main, aux, free)
+    jac = rate_jacobian(model, pars, free)  # (n, F, B)
+    rate = model.expected_actualdata(pars)
+    fisher = np.einsum("nkb,nlb,nb->nkl", jac, jac, main / rate**2)
+    constrained = model.aux_par_index
+    fisher[:, constrained, constrained] += 1.0 / model.aux_sigma**2
+    np.testing.assert_allclose(second.fisher(hess), fisher, rtol=1e-10, atol=1e-10)
+    assert np.abs(hess - fisher).max() > 1e-3  # the second-order part matters here
+    rows = np.array([4, 0, 17])
+    np.testing.assert_array_equal(second.take(rows).fisher(hess[rows]), second.fisher(hess)[rows])
+
+
+@pytest.mark.parametrize("real_size", [False, True])
+def test_derivatives_with_row_scales_equal_finite_differences(real_size):
+    """Per-dataset row scales (the reach grid's batched points) in the derivative code, which groups the
+    parameters by the number of slots they enter (the real-size model's groups interleave): gradient and
+    Hessian against central differences of −log L and of the gradient."""
+    model = _bench_model(real_size)
+    main, aux = _toys(model, 1.0, 4, seed=9)
+    rng = np.random.default_rng(10)
+    scale = rng.uniform(0.5, 2.0, size=(4, model.basis.shape[0]))
+    pars = model.init + rng.normal(0.0, 0.3, size=(4, model.n_pars))
+    free = np.arange(model.n_pars)
+    _, grad, hess, _ = nll_grad_hess_second(model, pars, main, aux, free, row_scale=scale)
+    h = 1e-6
+    for k in range(model.n_pars):
+        shift = np.zeros(model.n_pars)
+        shift[k] = h
+        up, down = (model.nll(pars + s, main, aux, row_scale=scale) for s in (shift, -shift))
+        np.testing.assert_allclose(grad[:, k], (up - down) / (2 * h), rtol=1e-5, atol=1e-5)
+        grad_up = nll_grad_hess_second(model, pars + shift, main, aux, free, row_scale=scale)[1]
+        grad_down = nll_grad_hess_second(model, pars - shift, main, aux, free, row_scale=scale)[1]
+        np.testing.assert_allclose(hess[:, k], (grad_up - grad_down) / (2 * h), rtol=1e-5, atol=1e-5)
+
+
+def test_log_factorial_table_equals_gammaln():
+    rng = np.random.default_rng(11)
+    counts = rng.poisson(rng.uniform(0.0, 300.0, size=40), size=(50, 40)).astype(float)
+    expected = gammaln(counts + 1.0).sum(axis=1)
+    np.testing.assert_allclose(log_factorial_sum(counts), expected, rtol=1e-13)
+    asimov = counts + 0.25  # not integers: lnΓ directly
+    np.testing.assert_allclose(log_factorial_sum(asimov), gammaln(asimov + 1.0).sum(axis=1), rtol=1e-15)
+    huge = np.array([[3.0, 1e7]])  # a table would be larger than the data: lnΓ directly
+    np.testing.assert_allclose(log_factorial_sum(huge), gammaln(huge + 1.0).sum(axis=1), rtol=1e-15)

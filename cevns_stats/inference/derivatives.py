@@ -14,12 +14,14 @@ The first Hessian term with the constraints (the Fisher part) is positive semi-d
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.factors import FactorKind
 
-__all__ = ["nll_grad_hess", "nll_grad_hess_fisher", "rate_jacobian"]
+__all__ = ["SecondOrder", "nll_grad_hess", "nll_grad_hess_second", "rate_jacobian"]
 
 
 def nll_grad_hess(
@@ -45,11 +47,30 @@ def nll_grad_hess(
     data_aux = np.asarray(data_aux, dtype=float).reshape(-1, model.aux_nominal.size)
     data_aux = np.broadcast_to(data_aux, (pars.shape[0], data_aux.shape[1]))
     free = np.arange(model.n_pars) if free is None else np.asarray(free, dtype=int).ravel()
-    nll, grad, hess, _ = nll_grad_hess_fisher(model, pars, data_main, data_aux, free, row_scale)
+    nll, grad, hess, _ = nll_grad_hess_second(model, pars, data_main, data_aux, free, row_scale)
     return nll, grad, hess
 
 
-def nll_grad_hess_fisher(
+class SecondOrder(NamedTuple):
+    """The second-order part Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l of a batch of Hessians (n, F, F): the flat (F·F)
+    Hessian entries it fills (E,) and its values there (n, E). The Hessian minus it is the Fisher part."""
+
+    entries: np.ndarray
+    values: np.ndarray
+
+    def take(self, rows: np.ndarray) -> SecondOrder:
+        """The part of the datasets ``rows``."""
+        return SecondOrder(self.entries, self.values[rows])
+
+    def fisher(self, hess: np.ndarray) -> np.ndarray:
+        """The Fisher part (n, F, F) of the Hessians ``hess`` (n, F, F) of the same datasets (a new array)."""
+        fisher = hess.copy()
+        flat = fisher.reshape(hess.shape[0], hess.shape[1] * hess.shape[2])
+        flat[:, self.entries] -= self.values
+        return fisher
+
+
+def nll_grad_hess_second(
     model: CompiledModel,
     pars: np.ndarray,
     data_main: np.ndarray,
@@ -57,9 +78,9 @@ def nll_grad_hess_fisher(
     free: np.ndarray,
     row_scale: np.ndarray | None = None,
     log_factorial: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """−log L (n,), gradient (n, F), Hessian (n, F, F) and Fisher part (n, F, F) in the parameters ``free``,
-    from one evaluation of the expected counts.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, SecondOrder]:
+    """−log L (n,), gradient (n, F), Hessian (n, F, F) and its second-order part (:class:`SecondOrder`) in
+    the parameters ``free``, from one evaluation of the expected counts.
 
     ``row_scale`` (n, R) and ``log_factorial`` (n,) as in ``CompiledModel.nll``.
     """
@@ -67,26 +88,35 @@ def nll_grad_hess_fisher(
     n, nfree = pars.shape[0], free.size
     phi, d1, d2 = model.slot_factors(pars, 2)
     excl1, excl2 = _exclusive_products(phi)
-    factors = phi[:, :, 0] * excl1[:, :, 0]
-    rate = (factors if row_scale is None else factors * row_scale) @ model.basis
-    inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
-    rho = (1.0 - data_main * inv_rate) @ model.basis.T  # Σ_b ∂(−log L)/∂ν_b · basis_rb, (n, R)
+    rate, inv_rate, rho, dslot = _first_order(model, phi, d1, excl1, data_main, row_scale)
     root = np.sqrt(data_main) * inv_rate
-    dslot = (excl1 * d1).reshape(n, model.slot_par.size)  # ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j
     grad = np.empty((n, nfree))
     scaled = np.empty((n, nfree, model.n_bins))  # √n_b/ν_b · ∂ν_b/∂θ_k
-    for i, k in enumerate(free):
-        rows, coef, basis = _coefficients(structure, dslot, k, row_scale)
-        grad[:, i] = np.einsum("nr,nr->n", coef, np.take(rho, rows, axis=1))
-        np.matmul(coef, basis, out=scaled[:, i])
+    for position, flat, rows, basis in _free_groups(structure, free):
+        shape = (n, *basis.shape[:2])  # (n, G, S): G parameters entering S (row, slot) pairs each
+        coef = np.take(dslot, flat, axis=1).reshape(shape)
+        if row_scale is not None:
+            coef *= np.take(row_scale, rows, axis=1).reshape(shape)
+        grad[:, position] = np.einsum("ngs,ngs->ng", coef, np.take(rho, rows, axis=1).reshape(shape))
+        scaled[:, position] = np.matmul(coef.transpose(1, 0, 2), basis).transpose(1, 0, 2)
     scaled *= root[:, None, :]
     if row_scale is not None:
         rho *= row_scale  # the second-order terms below take the scaled rows
-    fisher = scaled @ scaled.transpose(0, 2, 1)
-    hess = fisher.copy()
-    _add_second_order(hess, _second_order_scatter(model, structure, free), rho, d1, d2, excl1, excl2)
-    _add_constraints(model, pars, data_aux, free, grad, (hess, fisher))
-    return model.nll_from_rate(rate, pars, data_main, data_aux, log_factorial), grad, hess, fisher
+    hess = scaled @ scaled.transpose(0, 2, 1)  # the Fisher part so far
+    second = _second_order(hess, _second_order_scatter(model, structure, free), rho, d1, d2, excl1, excl2)
+    _add_constraints(model, pars, data_aux, free, grad, hess)
+    return model.nll_from_rate(rate, pars, data_main, data_aux, log_factorial), grad, hess, second
+
+
+def _first_order(model, phi, d1, excl1, data_main, row_scale) -> tuple:
+    """Expected counts ν (n, B), 1/ν (0 where ν ≤ 0), ρ_r = Σ_b (1 − n_b/ν_b) basis_rb (n, R) and
+    ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j (n, R·M)."""
+    factors = phi[:, :, 0] * excl1[:, :, 0]
+    rate = (factors if row_scale is None else factors * row_scale) @ model.basis
+    inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
+    rho = (1.0 - data_main * inv_rate) @ model.basis.T
+    dslot = (excl1 * d1).reshape(phi.shape[0], model.slot_par.size)
+    return rate, inv_rate, rho, dslot
 
 
 def rate_jacobian(
@@ -96,7 +126,7 @@ def rate_jacobian(
     (F,); ``row_scale`` (n, R) as in ``CompiledModel.nll``."""
     n = pars.shape[0]
     phi, d1 = model.slot_factors(pars, 1)
-    dslot = (_exclusive_products(phi)[0] * d1).reshape(n, model.slot_par.size)
+    dslot = (_exclusive_products(phi, pairs=False)[0] * d1).reshape(n, model.slot_par.size)
     jacobian = np.empty((n, free.size, model.n_bins))
     for i, k in enumerate(free):
         _, coef, basis = _coefficients(_structure(model), dslot, k, row_scale)
@@ -112,8 +142,8 @@ def _coefficients(structure: dict, dslot: np.ndarray, k: int, row_scale: np.ndar
     return rows, coef if row_scale is None else coef * np.take(row_scale, rows, axis=1), basis
 
 
-def _add_constraints(model, pars, data_aux, free, grad, matrices) -> None:
-    """Add the constraint terms of the free parameters to grad (n, F) and each (n, F, F) matrix in place."""
+def _add_constraints(model, pars, data_aux, free, grad, hess=None) -> None:
+    """Add the constraint terms of the free parameters to grad (n, F) and hess (n, F, F) in place."""
     position = np.full(model.n_pars, -1)
     position[free] = np.arange(free.size)
     pos = position[model.aux_par_index]
@@ -122,13 +152,13 @@ def _add_constraints(model, pars, data_aux, free, grad, matrices) -> None:
     if gauss.any():  # each constrained parameter has one auxiliary datum: cidx has no repeats
         cidx, inv_var = pos[gauss], 1.0 / model.aux_sigma[gauss] ** 2
         grad[:, cidx] += (pars[:, model.aux_par_index[gauss]] - data_aux[:, gauss]) * inv_var
-        for matrix in matrices:
-            matrix[:, cidx, cidx] += inv_var
+        if hess is not None:
+            hess[:, cidx, cidx] += inv_var
     if pois.any():
         cidx, theta, aux = pos[pois], pars[:, model.aux_par_index[pois]], data_aux[:, pois]
         grad[:, cidx] += model.aux_factor[pois] - aux / theta
-        for matrix in matrices:
-            matrix[:, cidx, cidx] += aux / theta**2
+        if hess is not None:
+            hess[:, cidx, cidx] += aux / theta**2
 
 
 def _structure(model: CompiledModel) -> dict:
@@ -145,23 +175,48 @@ def _structure(model: CompiledModel) -> dict:
             "slots": slots,
             "scatter": _scatter(model),
             "free_scatter": {},
+            "free_groups": {},
         }
     return cache
 
 
-def _exclusive_products(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Products of all slots but j (n, R, M) and but j and l (n, R, M, M; None for one slot) of a row."""
+def _free_groups(structure: dict, free: np.ndarray) -> list:
+    """The parameters ``free`` grouped by the number S of (row, slot) pairs they enter, so that each group's
+    derivatives are a few array operations: per group its positions in ``free`` (a slice where they are
+    consecutive), flat slots (G·S,), rows (G·S,) and basis rows (G, S, B); cached per set of free parameters."""
+    key = free.tobytes()
+    cached = structure["free_groups"].get(key)
+    if cached is None:
+        by_size: dict[int, list] = {}
+        for i, k in enumerate(free):
+            by_size.setdefault(structure["slots"][k][0].size, []).append((i, *structure["slots"][k]))
+        cached = []
+        for members in by_size.values():
+            index = np.array([member[0] for member in members])
+            consecutive = np.array_equal(index, np.arange(index[0], index[0] + index.size))
+            position = slice(int(index[0]), int(index[0]) + index.size) if consecutive else index
+            rows, flat = (np.concatenate([member[j] for member in members]) for j in (1, 2))
+            cached.append((position, flat, rows, np.stack([member[3] for member in members])))
+        structure["free_groups"][key] = cached
+    return cached
+
+
+def _exclusive_products(phi: np.ndarray, pairs: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Products of all slots but j (n, R, M) and but j and l (n, R, M, M; None for one slot, or without
+    ``pairs``) of a row."""
     nslot = phi.shape[2]
     if nslot == 1:
         return np.ones_like(phi), None
     if nslot == 2:
-        return phi[:, :, ::-1].copy(), np.ones((*phi.shape, 2))
+        return phi[:, :, ::-1].copy(), (np.ones((*phi.shape, 2)) if pairs else None)
     prefix = np.ones_like(phi)
     suffix = np.ones_like(phi)
     for j in range(1, nslot):
         prefix[:, :, j] = prefix[:, :, j - 1] * phi[:, :, j - 1]
         suffix[:, :, nslot - 1 - j] = suffix[:, :, nslot - j] * phi[:, :, nslot - j]
     excl1 = prefix * suffix
+    if not pairs:
+        return excl1, None
     excl2 = np.ones((*phi.shape, nslot))
     for j in range(nslot):
         for m in range(j + 1, nslot):
@@ -188,12 +243,12 @@ def _second_order_scatter(model: CompiledModel, structure: dict, free: np.ndarra
     return cached
 
 
-def _add_second_order(hess, scatter, rho, d1, d2, excl1, excl2) -> None:
-    """Add Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l to hess (n, F, F) in place; the terms of one entry are summed by a
-    product with the 0/1 matrix of :func:`_second_order_scatter`."""
+def _second_order(hess, scatter, rho, d1, d2, excl1, excl2) -> SecondOrder:
+    """Add Σ_r ρ_r ∂²a_r/∂θ_k∂θ_l to hess (n, F, F) in place and return it; the terms of one entry are
+    summed by a product with the 0/1 matrix of :func:`_second_order_scatter`."""
     rows, slot_j, slot_l, entries, summing = scatter
     if rows.size == 0:
-        return
+        return SecondOrder(entries, np.zeros((hess.shape[0], 0)))
     n, nrow, nslot = excl1.shape
     same = slot_j == slot_l
     first = rows * nslot + slot_j
@@ -207,8 +262,10 @@ def _add_second_order(hess, scatter, rho, d1, d2, excl1, excl2) -> None:
             * np.take(d1_flat, first[cross], axis=1)
             * np.take(d1_flat, (rows * nslot + slot_l)[cross], axis=1)
         )
+    values = (np.take(rho, rows, axis=1) * term) @ summing
     flat = hess.reshape(n, hess.shape[1] * hess.shape[2])
-    flat[:, entries] += (np.take(rho, rows, axis=1) * term) @ summing
+    flat[:, entries] += values
+    return SecondOrder(entries, values)
 
 
 def _scatter(model: CompiledModel) -> tuple:

@@ -16,11 +16,10 @@ import logging
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import gammaln
 
 from cevns_stats.errors import FitError, InvalidInput
-from cevns_stats.inference.derivatives import nll_grad_hess, nll_grad_hess_fisher
-from cevns_stats.inference.engine import CompiledModel
+from cevns_stats.inference.derivatives import SecondOrder, nll_grad_hess, nll_grad_hess_second
+from cevns_stats.inference.engine import CompiledModel, log_factorial_sum
 from cevns_stats.inference.newton import MAX_HALVINGS, line_search, newton_step
 
 __all__ = [
@@ -132,7 +131,7 @@ def _fit_pool(
 
     The batch is refilled from the datasets not yet started as others converge, so every iteration works
     on a full batch (an iteration's numpy calls cost the same for a few fits as for ``batch``). Each
-    iteration evaluates −log L and its derivatives (:func:`nll_grad_hess_fisher`) once, for two kinds of
+    iteration evaluates −log L and its derivatives (:func:`nll_grad_hess_second`) once, for two kinds of
     fits together: the full Newton step of every fit that goes on (a step that is accepted, as most are,
     carries its derivatives into the next iteration) and the current point of every *pending* fit (one that
     has just joined the batch, or whose step was halved with −log L alone): that fit takes its next step in
@@ -141,7 +140,7 @@ def _fit_pool(
     lower, upper = bounds
     free = np.flatnonzero(~frozen)
     batch = max(int(batch), 1)
-    log_fact = np.sum(gammaln(data_main + 1.0), axis=1)
+    log_fact = log_factorial_sum(data_main)
     n_iter = np.zeros(data_main.shape[0], dtype=int)
     if free.size == 0 or max_iter < 1:
         nll = model.nll(theta, data_main, data_aux, log_fact, scale)
@@ -155,17 +154,12 @@ def _fit_pool(
     box = (lower[free], upper[free])
     no_fits = np.zeros(0, dtype=int)
     pending, queue = np.arange(min(batch, nll.size)), np.arange(min(batch, nll.size), nll.size)
-    ready: np.ndarray = no_fits  # fits with −log L, gradient, Hessian and Fisher part at theta: derivs
-    derivs = [
-        np.zeros((0, free.size)),
-        np.zeros((0, free.size, free.size)),
-        np.zeros((0, free.size, free.size)),
-    ]
+    ready: np.ndarray = no_fits  # fits with −log L, gradient, Hessian and its second-order part at theta
+    derivs: tuple[np.ndarray, np.ndarray, SecondOrder] | None = None
     while ready.size or pending.size:
         go, done, trial, step = no_fits, np.zeros(0, dtype=bool), theta[no_fits], np.zeros((0, free.size))
-        if ready.size:
-            grad, hess, fisher = derivs
-            step, decrement, newton = newton_step(grad, hess, fisher, theta[ready][:, free], box)
+        if ready.size and derivs is not None:
+            step, decrement, newton = newton_step(*derivs, theta[ready][:, free], box)
             done = newton & (0.5 * decrement < tolerance)  # converged: the last step is taken if it helps
             trial = theta[ready]
             trial[:, free] = np.clip(trial[:, free] + step, *box)
@@ -173,7 +167,7 @@ def _fit_pool(
         # one evaluation: the full steps of the fits that go on, and the pending fits where they are
         main, aux, fact, row_scale = sub(np.concatenate([ready[go], pending]))
         points = np.concatenate([trial[go], theta[pending]])
-        value, *evaluated = nll_grad_hess_fisher(model, points, main, aux, free, row_scale, fact)
+        value, grad, hess, second = nll_grad_hess_second(model, points, main, aux, free, row_scale, fact)
         accept = value[: go.size] <= nll[ready[go]]
         keep = go[accept]
         theta[ready[keep]], nll[ready[keep]] = trial[keep], value[: go.size][accept]
@@ -203,11 +197,12 @@ def _fit_pool(
         stay = ~done & ok & (n_iter[ready] < max_iter)
         # next iteration: accepted steps and evaluated pending fits are ready (a pending fit that starts where
         # −log L = ∞ leaves the batch unconverged); halved steps and new fits from the queue are pending
-        carried = np.flatnonzero(accept)[stay[keep]]  # their rows of ``evaluated`` (the first go.size)
+        carried = np.flatnonzero(accept)[stay[keep]]  # their rows of the evaluation (the first go.size)
         joined = np.flatnonzero(np.isfinite(value[go.size :]))  # positions in ``pending``
         halved = ready[halve[stay[halve]]]
         ready = np.concatenate([ready[keep[stay[keep]]], pending[joined]])
-        derivs = [array[np.concatenate([carried, go.size + joined])] for array in evaluated]
+        rows = np.concatenate([carried, go.size + joined])
+        derivs = (grad[rows], hess[rows], second.take(rows))
         room = max(batch - ready.size - halved.size, 0)
         pending, queue = np.concatenate([halved, queue[:room]]), queue[room:]
     return FitResult(theta, nll, converged, n_iter)

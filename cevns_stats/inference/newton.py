@@ -8,6 +8,7 @@ import logging
 
 import numpy as np
 
+from cevns_stats.inference.derivatives import SecondOrder
 from cevns_stats.inference.engine import CompiledModel
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,14 @@ PIVOT_FLOOR = 1e-12  # smallest LDLᵀ pivot, relative to its diagonal element, 
 
 
 def newton_step(
-    grad: np.ndarray, hess: np.ndarray, fisher: np.ndarray, theta: np.ndarray, box: tuple
+    grad: np.ndarray, hess: np.ndarray, second: SecondOrder, theta: np.ndarray, box: tuple
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Projected Newton step (n, F), Newton decrement (n,), and whether the full Hessian was used.
 
     Parameters at (or within BOUND_MARGIN of the range from) a bound with the gradient pointing outwards
     are held on that bound (Bertsekas, SIAM J. Control Optim. 20 (1982) 221); where the full Hessian is not
-    positive definite the Fisher matrix (positive semi-definite) is used instead (Fisher scoring).
+    positive definite the Fisher part (``hess`` minus its ``second``-order part, positive semi-definite) is
+    used instead (Fisher scoring).
 
     The decrement (twice the expected decrease of −log L) also counts what a held parameter would give
     once the step is taken: the step of the others changes its gradient (by the Hessian's cross terms),
@@ -45,28 +47,35 @@ def newton_step(
     lower, upper = box
     at_lower, at_upper = held_on_bound(theta, grad, lower, upper)
     clamp = at_lower | at_upper
-    held = None
-    if clamp.any():
-        held = (grad, hess, np.flatnonzero(clamp.any(axis=1)))
+    held = np.flatnonzero(clamp.any(axis=1))
+    full_grad, full_hess = grad, hess
+    if held.size:
         grad = np.where(clamp, 0.0, grad)
-        hold = clamp[:, :, None] | clamp[:, None, :]
-        eye = np.eye(grad.shape[1], dtype=bool) & clamp[:, :, None]
-        hess, fisher = (np.where(eye, 1.0, np.where(hold, 0.0, h)) for h in (hess, fisher))
+        hess = hess.copy()
+        hess[held] = _hold(hess[held], clamp[held])
     with np.errstate(over="ignore", invalid="ignore"):  # steps of rejected (indefinite) solves are discarded
         step, newton = ldl_solve(hess, -grad)
     if not newton.all():
-        bad = ~newton
+        bad = np.flatnonzero(~newton)
         log.debug(
-            "Hessian not positive definite for %d of %d datasets: Fisher scoring step", bad.sum(), bad.size
+            "Hessian not positive definite for %d of %d datasets: Fisher scoring step", bad.size, newton.size
         )
-        step[bad] = ldl_solve(fisher[bad], -grad[bad])[0]
+        fisher = _hold(second.take(bad).fisher(full_hess[bad]), clamp[bad])
+        step[bad] = ldl_solve(fisher, -grad[bad])[0]
     decrement = -np.sum(grad * step, axis=1)
     step = np.where(
         at_lower, lower - theta, np.where(at_upper, upper - theta, step)
     )  # held ones go onto the bound
-    if held is not None:
-        decrement[held[2]] += 2.0 * _release_gain(*held, step, at_lower, at_upper)
+    if held.size:
+        decrement[held] += 2.0 * _release_gain(full_grad, full_hess, held, step, at_lower, at_upper)
     return step, decrement, newton
+
+
+def _hold(matrix: np.ndarray, clamp: np.ndarray) -> np.ndarray:
+    """``matrix`` (n, F, F) with the rows and columns of the held parameters ``clamp`` (n, F) zeroed and a unit
+    diagonal there (so that their step is zero)."""
+    eye = np.eye(clamp.shape[1], dtype=bool) & clamp[:, :, None]
+    return np.where(eye, 1.0, np.where(clamp[:, :, None] | clamp[:, None, :], 0.0, matrix))
 
 
 def held_on_bound(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple:

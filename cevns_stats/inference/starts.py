@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cevns_stats.inference.derivatives import nll_grad_hess_fisher, rate_jacobian
+from cevns_stats.inference.derivatives import nll_grad_hess_second, rate_jacobian
 from cevns_stats.inference.engine import CompiledModel
 from cevns_stats.inference.newton import held_on_bound
 
@@ -67,7 +67,7 @@ def linear_response_starts(
     starts = ref_pars[ref_index]
     if free.size == 0:
         return starts
-    _, grad, hess, fisher = nll_grad_hess_fisher(model, ref_pars, ref_main, ref_aux, free, row_scale)
+    _, grad, hess, second = nll_grad_hess_second(model, ref_pars, ref_main, ref_aux, free, row_scale)
     rate = model.expected_actualdata(ref_pars, row_scale)
     with np.errstate(divide="ignore", invalid="ignore"):
         main_response = rate_jacobian(model, ref_pars, free, row_scale) / rate[:, None, :]  # (m, F, B)
@@ -75,7 +75,7 @@ def linear_response_starts(
     aux_response = _aux_response(model, ref_pars, free)  # (m, F, A)
     lower, upper = box[0][free], box[1][free]
     held = np.logical_or(*held_on_bound(ref_pars[:, free], grad, lower, upper))  # they stay there
-    inverse = _inverse(hess, fisher, held)
+    inverse = _inverse(hess, second.fisher(hess), held)
     for r in range(ref_pars.shape[0]):
         rows = np.flatnonzero(ref_index == r)
         if rows.size == 0:
