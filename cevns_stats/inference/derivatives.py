@@ -142,7 +142,7 @@ def _coefficients(structure: dict, dslot: np.ndarray, k: int, row_scale: np.ndar
     return rows, coef if row_scale is None else coef * np.take(row_scale, rows, axis=1), basis
 
 
-def _add_constraints(model, pars, data_aux, free, grad, hess=None) -> None:
+def _add_constraints(model, pars, data_aux, free, grad, hess) -> None:
     """Add the constraint terms of the free parameters to grad (n, F) and hess (n, F, F) in place."""
     position = np.full(model.n_pars, -1)
     position[free] = np.arange(free.size)
@@ -152,13 +152,11 @@ def _add_constraints(model, pars, data_aux, free, grad, hess=None) -> None:
     if gauss.any():  # each constrained parameter has one auxiliary datum: cidx has no repeats
         cidx, inv_var = pos[gauss], 1.0 / model.aux_sigma[gauss] ** 2
         grad[:, cidx] += (pars[:, model.aux_par_index[gauss]] - data_aux[:, gauss]) * inv_var
-        if hess is not None:
-            hess[:, cidx, cidx] += inv_var
+        hess[:, cidx, cidx] += inv_var
     if pois.any():
         cidx, theta, aux = pos[pois], pars[:, model.aux_par_index[pois]], data_aux[:, pois]
         grad[:, cidx] += model.aux_factor[pois] - aux / theta
-        if hess is not None:
-            hess[:, cidx, cidx] += aux / theta**2
+        hess[:, cidx, cidx] += aux / theta**2
 
 
 def _structure(model: CompiledModel) -> dict:
