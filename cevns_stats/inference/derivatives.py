@@ -88,17 +88,17 @@ def nll_grad_hess_second(
     n, nfree = pars.shape[0], free.size
     phi, d1, d2 = model.slot_factors(pars, 2)
     excl1, excl2 = _exclusive_products(phi)
-    rate, inv_rate, rho, dslot = _first_order(model, phi, d1, excl1, data_main, row_scale)
+    factors = phi[:, :, 0] * excl1[:, :, 0]
+    rate = (factors if row_scale is None else factors * row_scale) @ model.basis
+    inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
+    rho = (1.0 - data_main * inv_rate) @ model.basis.T  # Σ_b ∂(−log L)/∂ν_b · basis_rb, (n, R)
     root = np.sqrt(data_main) * inv_rate
+    dslot = (excl1 * d1).reshape(n, model.slot_par.size)  # ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j
     grad = np.empty((n, nfree))
     scaled = np.empty((n, nfree, model.n_bins))  # √n_b/ν_b · ∂ν_b/∂θ_k
-    for position, flat, rows, basis in _free_groups(structure, free):
-        shape = (n, *basis.shape[:2])  # (n, G, S): G parameters entering S (row, slot) pairs each
-        coef = np.take(dslot, flat, axis=1).reshape(shape)
-        if row_scale is not None:
-            coef *= np.take(row_scale, rows, axis=1).reshape(shape)
-        grad[:, position] = np.einsum("ngs,ngs->ng", coef, np.take(rho, rows, axis=1).reshape(shape))
-        scaled[:, position] = np.matmul(coef.transpose(1, 0, 2), basis).transpose(1, 0, 2)
+    for position, rows, coef, jacobian in _group_jacobians(structure, free, dslot, row_scale):
+        grad[:, position] = np.einsum("ngs,ngs->ng", coef, np.take(rho, rows, axis=1).reshape(coef.shape))
+        scaled[:, position] = jacobian
     scaled *= root[:, None, :]
     if row_scale is not None:
         rho *= row_scale  # the second-order terms below take the scaled rows
@@ -106,17 +106,6 @@ def nll_grad_hess_second(
     second = _second_order(hess, _second_order_scatter(model, structure, free), rho, d1, d2, excl1, excl2)
     _add_constraints(model, pars, data_aux, free, grad, hess)
     return model.nll_from_rate(rate, pars, data_main, data_aux, log_factorial), grad, hess, second
-
-
-def _first_order(model, phi, d1, excl1, data_main, row_scale) -> tuple:
-    """Expected counts ν (n, B), 1/ν (0 where ν ≤ 0), ρ_r = Σ_b (1 − n_b/ν_b) basis_rb (n, R) and
-    ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j (n, R·M)."""
-    factors = phi[:, :, 0] * excl1[:, :, 0]
-    rate = (factors if row_scale is None else factors * row_scale) @ model.basis
-    inv_rate = np.divide(1.0, rate, out=np.zeros_like(rate), where=rate > 0)
-    rho = (1.0 - data_main * inv_rate) @ model.basis.T
-    dslot = (excl1 * d1).reshape(phi.shape[0], model.slot_par.size)
-    return rate, inv_rate, rho, dslot
 
 
 def rate_jacobian(
@@ -128,18 +117,20 @@ def rate_jacobian(
     phi, d1 = model.slot_factors(pars, 1)
     dslot = (_exclusive_products(phi, pairs=False)[0] * d1).reshape(n, model.slot_par.size)
     jacobian = np.empty((n, free.size, model.n_bins))
-    for i, k in enumerate(free):
-        _, coef, basis = _coefficients(_structure(model), dslot, k, row_scale)
-        np.matmul(coef, basis, out=jacobian[:, i])
+    for position, _, _, part in _group_jacobians(_structure(model), free, dslot, row_scale):
+        jacobian[:, position] = part
     return jacobian
 
 
-def _coefficients(structure: dict, dslot: np.ndarray, k: int, row_scale: np.ndarray | None) -> tuple:
-    """The rows θ_k enters, ∂a_r/∂θ_k (× the row scale) per (row, slot) holding it (n, S_k), and those
-    rows of the basis (S_k, B)."""
-    rows, flat, basis = structure["slots"][k]
-    coef = np.take(dslot, flat, axis=1)
-    return rows, coef if row_scale is None else coef * np.take(row_scale, rows, axis=1), basis
+def _group_jacobians(structure: dict, free: np.ndarray, dslot: np.ndarray, row_scale: np.ndarray | None):
+    """Per group of :func:`_free_groups`: its positions in ``free``, the rows its (row, slot) pairs are in
+    (G·S,), ∂a_r/∂θ_k (× the row scale) per pair (n, G, S) and ∂ν_b/∂θ_k (n, G, B)."""
+    for position, flat, rows, basis in _free_groups(structure, free):
+        shape = (dslot.shape[0], *basis.shape[:2])  # (n, G, S): G parameters entering S pairs each
+        coef = np.take(dslot, flat, axis=1).reshape(shape)
+        if row_scale is not None:
+            coef *= np.take(row_scale, rows, axis=1).reshape(shape)
+        yield position, rows, coef, np.matmul(coef.transpose(1, 0, 2), basis).transpose(1, 0, 2)
 
 
 def _add_constraints(model, pars, data_aux, free, grad, hess) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "BOUND_MARGIN",
     "MAX_HALVINGS",
     "PIVOT_FLOOR",
+    "held_matrix",
     "held_on_bound",
     "ldl_solve",
     "line_search",
@@ -52,7 +53,7 @@ def newton_step(
     if held.size:
         grad = np.where(clamp, 0.0, grad)
         hess = hess.copy()
-        hess[held] = _hold(hess[held], clamp[held])
+        hess[held] = held_matrix(hess[held], clamp[held])
     with np.errstate(over="ignore", invalid="ignore"):  # steps of rejected (indefinite) solves are discarded
         step, newton = ldl_solve(hess, -grad)
     if not newton.all():
@@ -60,7 +61,7 @@ def newton_step(
         log.debug(
             "Hessian not positive definite for %d of %d datasets: Fisher scoring step", bad.size, newton.size
         )
-        fisher = _hold(second.take(bad).fisher(full_hess[bad]), clamp[bad])
+        fisher = held_matrix(second.take(bad).fisher(full_hess[bad]), clamp[bad])
         step[bad] = ldl_solve(fisher, -grad[bad])[0]
     decrement = -np.sum(grad * step, axis=1)
     step = np.where(
@@ -71,7 +72,7 @@ def newton_step(
     return step, decrement, newton
 
 
-def _hold(matrix: np.ndarray, clamp: np.ndarray) -> np.ndarray:
+def held_matrix(matrix: np.ndarray, clamp: np.ndarray) -> np.ndarray:
     """``matrix`` (n, F, F) with the rows and columns of the held parameters ``clamp`` (n, F) zeroed and a unit
     diagonal there (so that their step is zero)."""
     eye = np.eye(clamp.shape[1], dtype=bool) & clamp[:, :, None]

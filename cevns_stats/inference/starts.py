@@ -22,7 +22,7 @@ import numpy as np
 
 from cevns_stats.inference.derivatives import nll_grad_hess_second, rate_jacobian
 from cevns_stats.inference.engine import CompiledModel
-from cevns_stats.inference.newton import held_on_bound
+from cevns_stats.inference.newton import held_matrix, held_on_bound
 
 __all__ = ["linear_response_starts"]
 
@@ -111,12 +111,10 @@ def _inverse(hess: np.ndarray, fisher: np.ndarray, held: np.ndarray) -> np.ndarr
     """Per reference (m, F, F) the inverse of the Hessian in the parameters not ``held`` (m, F) (zero rows and
     columns for the held ones), or of the Fisher part where that Hessian is not positive definite
     (pseudo-inverse: directions without curvature get no response)."""
-    keep = ~held[:, :, None] & ~held[:, None, :]
-    hess, fisher = np.where(keep, hess, 0.0), np.where(keep, fisher, 0.0)
-    eye = np.eye(hess.shape[1]) * held[:, :, None]  # held: unit diagonal, so the positivity test ignores them
-    positive = np.linalg.eigvalsh(hess + eye)[:, 0] > 0
+    hess, fisher = held_matrix(hess, held), held_matrix(fisher, held)  # held: a unit diagonal block
+    positive = np.linalg.eigvalsh(hess)[:, 0] > 0
     inverse = np.linalg.pinv(np.where(positive[:, None, None], hess, fisher), hermitian=True)
-    return np.where(keep, inverse, 0.0)
+    return np.where(held[:, :, None] | held[:, None, :], 0.0, inverse)
 
 
 def __dir__() -> list[str]:
