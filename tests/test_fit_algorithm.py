@@ -103,14 +103,21 @@ def test_newton_step_counts_the_release_of_a_held_parameter():
 
 def test_ldl_solve_equals_lapack_and_flags_indefinite_matrices():
     rng = np.random.default_rng(4)
-    for size in (1, 2, 9, 16):
+    for size in (1, 2, 9, 16, 23):
         factors = rng.normal(size=(200, size, 3 * size))
         hess = factors @ factors.transpose(0, 2, 1)  # positive definite
         hess[:20] -= 2.0 * np.abs(hess[:20]).max() * np.eye(size)  # negative definite: not
+        if size > 1:  # saddles: one negative eigenvalue, met at the last pivot at the latest
+            rotation = np.linalg.qr(rng.normal(size=(10, size, size)))[0]
+            eigenvalues = np.linspace(-1.0, 2.0, size)
+            hess[20:30] = rotation @ (eigenvalues[:, None] * rotation.transpose(0, 2, 1))
+        flagged = 30 if size > 1 else 20
         rhs = rng.normal(size=(200, size))
         x, ok = ldl_solve(hess, rhs)
-        assert ok.tolist() == [False] * 20 + [True] * 180
-        np.testing.assert_allclose(x[20:], np.linalg.solve(hess[20:], rhs[20:, :, None])[:, :, 0], rtol=1e-9)
+        assert ok.tolist() == [False] * flagged + [True] * (200 - flagged)
+        np.testing.assert_allclose(
+            x[flagged:], np.linalg.solve(hess[flagged:], rhs[flagged:, :, None])[:, :, 0], rtol=1e-9
+        )
     singular = np.array([[[1.0, 1.0], [1.0, 1.0]]])  # positive semi-definite only
     assert not ldl_solve(singular, np.ones((1, 2)))[1][0]
 

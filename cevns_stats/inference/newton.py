@@ -4,6 +4,7 @@ an LDLᵀ solve vectorised over datasets) and the halving line search (see :mod:
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
@@ -103,39 +104,46 @@ def _release_gain(grad, hess, rows, step, at_lower, at_upper) -> np.ndarray:
 def ldl_solve(h: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched LDLᵀ solve of h (n, F, F) x = rhs (n, F), vectorised over n.
 
-    Symmetric Gaussian elimination of the augmented matrix [h | rhs], stored (F, F + 1, n) so that every
-    step is one operation on the trailing block of all n systems, then back substitution.
+    Left-looking (column by column) factorisation of the upper triangle of h, copied once to a (F(F+1)/2, n)
+    array so that every operation works on all n systems with n contiguous and no (F, F, n) temporaries;
+    then the two triangular solves.
 
     Returns x (n, F) and ok (n,): False where a pivot is ≤ PIVOT_FLOOR times its diagonal element
     (not positive definite); such pivots are replaced by that diagonal element (1 if not positive).
     """
     n, size = rhs.shape
-    a = np.empty((size, size + 1, n))
-    a[:, :size] = h.transpose(1, 2, 0)
-    a[:, size] = rhs.T
-    ok = np.ones(n, dtype=bool)
+    index, starts = _upper_triangle(size)
+    packed = np.take(h.reshape(n, size * size), index, axis=1).T.copy()  # column j below the diagonal
+    lower = np.empty((size, size, n))  # lower[i, k] = L_ik for i > k
     pivots = np.empty((size, n))
-    x = np.empty((size, n))
+    ok = np.ones(n, dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):  # the solutions of flagged systems are not used
-        _eliminate(a, h, pivots, ok)
-        for k in range(size - 1, -1, -1):
-            x[k] = (a[k, size] - np.einsum("jn,jn->n", a[k, k + 1 : size], x[k + 1 :])) / pivots[k]
+        for j in range(size):
+            column = packed[starts[j] : starts[j + 1]]  # (F − j, n): h_ij for i ≥ j
+            if j:  # minus Σ_k<j L_ik D_k L_jk
+                column = column - np.einsum("ikn,kn->in", lower[j:, :j], pivots[:j] * lower[j, :j])
+            pivot, diagonal = column[0], packed[starts[j]]
+            small = pivot <= PIVOT_FLOOR * np.abs(diagonal)
+            if small.any():
+                ok &= ~small
+                pivot = np.where(small, np.where(diagonal > 0, diagonal, 1.0), pivot)
+            pivots[j] = pivot
+            lower[j + 1 :, j] = column[1:] / pivot
+        x = rhs.T.copy()  # forward (L y = rhs), scaling (D z = y), back substitution (Lᵀ x = z)
+        for i in range(1, size):
+            x[i] -= np.einsum("kn,kn->n", lower[i, :i], x[:i])
+        x /= pivots
+        for i in range(size - 2, -1, -1):
+            x[i] -= np.einsum("kn,kn->n", lower[i + 1 :, i], x[i + 1 :])
     return x.T, ok
 
 
-def _eliminate(a: np.ndarray, h: np.ndarray, pivots: np.ndarray, ok: np.ndarray) -> None:
-    """Symmetric elimination of the augmented (F, F + 1, n) ``a`` in place; pivots (F, n) and ok (n,) out."""
-    size = pivots.shape[0]
-    for k in range(size):
-        diagonal = h[:, k, k]
-        pivot = a[k, k]
-        small = pivot <= PIVOT_FLOOR * np.abs(diagonal)
-        if small.any():
-            ok &= ~small
-            pivot = np.where(small, np.where(diagonal > 0, diagonal, 1.0), pivot)
-        pivots[k] = pivot
-        if k + 1 < size:  # eliminate column k from the rows below (and their right-hand sides)
-            a[k + 1 :, k + 1 :] -= (a[k + 1 :, k] / pivot)[:, None, :] * a[k, k + 1 :][None]
+@functools.cache
+def _upper_triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices (F(F+1)/2,) of a (F, F) matrix's upper triangle row by row (= the lower triangle column
+    by column for a symmetric matrix), and where each row starts (F + 1,)."""
+    rows, columns = np.triu_indices(size)
+    return rows * size + columns, np.concatenate([[0], np.cumsum(np.arange(size, 0, -1))])
 
 
 def line_search(
