@@ -289,3 +289,30 @@ def test_fit_samples_in_one_axes_are_distinguishable(patch):
         assert len(set(fills.values())) == len(fills), f"{ax.get_title()}: samples share a fill: {fills}"
         assert fills["⁸B (SM)"] == (to_hex("tab:red"), None)
         assert fills["hep (SM)"] == (to_hex("tab:orange"), None)
+
+
+@pytest.mark.parametrize("name", ["reach-paper", "spectrum"])  # constrained layout; none
+def test_figure_laid_out_once_for_all_formats_equals_separate_saves(name, tmp_path):
+    """save_figure_formats (one layout, one tight box for PDF and PNG) writes the same PNG pixels as
+    save_figure alone, a PDF page of the same size within 2 pt, and leaves the figure's layout engine."""
+    import matplotlib.image
+
+    from cevns_stats.plots.common import save_figure, save_figure_formats
+
+    fig = _figures()[name]  # a fresh figure: no layout computed yet
+    engine = fig.get_layout_engine()
+    save_figure(fig, tmp_path / "alone.png")
+    save_figure(fig, tmp_path / "alone.pdf")
+    save_figure_formats(fig, [tmp_path / "once.pdf", tmp_path / "once.png"])
+    assert fig.get_layout_engine() is engine
+    alone, once = (matplotlib.image.imread(tmp_path / f"{stem}.png") for stem in ("alone", "once"))
+    assert alone.shape == once.shape
+    assert np.abs(alone - once).max() < 0.05
+    boxes = [
+        [
+            float(v)
+            for v in re.search(rb"MediaBox \[([^\]]*)\]", (tmp_path / f"{s}.pdf").read_bytes())[1].split()
+        ]
+        for s in ("alone", "once")
+    ]
+    np.testing.assert_allclose(boxes[0], boxes[1], atol=2.0)

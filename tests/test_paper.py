@@ -144,13 +144,14 @@ def test_interrupt_while_writing_leaves_no_folder(argon_results, tmp_path, monke
 
     calls = []
 
-    def interrupted(fig, path):
-        calls.append(path)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        Path(path).write_bytes(b"figure")
+    def interrupted(fig, paths):
+        for path in paths:
+            calls.append(path)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            Path(path).write_bytes(b"figure")
 
-    monkeypatch.setattr(runner, "save_figure", interrupted)
+    monkeypatch.setattr(runner, "save_figure_formats", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_outputs(argon_results, tmp_path / "new" / "out")
     assert list(tmp_path.iterdir()) == []
@@ -163,9 +164,12 @@ def test_run_paper_draws_each_figure_as_its_results_arrive(argon_results, monkey
 
     calls = []
     saved = []
-    monkeypatch.setattr(
-        runner, "save_figure", lambda fig, path: saved.append(path.name) or path.write_bytes(b"x")
-    )
+    def save(fig, paths):
+        for path in paths:
+            saved.append(path.name)
+            path.write_bytes(b"x")
+
+    monkeypatch.setattr(runner, "save_figure_formats", save)
 
     def fake_compute(config, *, client, progress, on_target, on_lq):
         calls.append(len(saved))

@@ -20,7 +20,7 @@ from cevns_stats.paper.reach_study import reach_panels
 from cevns_stats.paper.summary import summary_markdown
 from cevns_stats.physics.fluxes.catalogue import get_channels
 from cevns_stats.physics.interactions import make_model
-from cevns_stats.plots.common import save_figure
+from cevns_stats.plots.common import save_figure_formats
 from cevns_stats.plots.data import efficiency_data, recoil_spectrum_data
 from cevns_stats.plots.paper import lq_figure, reach_figure
 from cevns_stats.plots.spectra import plot_efficiency, plot_fluxes, plot_recoil_spectra
@@ -165,8 +165,7 @@ def _figures(results: dict) -> dict:
 
 def _save_figures(figures: dict, folder: Path) -> None:
     for stem, fig in figures.items():
-        save_figure(fig, folder / f"{stem}.pdf")
-        save_figure(fig, folder / f"{stem}.png")
+        save_figure_formats(fig, [folder / f"{stem}.pdf", folder / f"{stem}.png"])
 
 
 def _write_texts(results: dict, folder: Path) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "CHANNEL_COLOURS",
     "FAMILY_LINESTYLE",
     "IMAGE_FORMATS",
+    "SAVE_DPI",
     "channel_colour",
     "channel_style",
     "model_description",
@@ -32,6 +33,7 @@ __all__ = [
     "sample_label",
     "sample_styles",
     "save_figure",
+    "save_figure_formats",
     "style",
 ]
 
@@ -69,6 +71,10 @@ CHANNEL_COLOURS = {
     "geo_U238": "#843c39",
     "geo_Th232": "#d6616b",
 }
+
+
+#: Resolution [dots per inch] of saved figures (PNG; the raster parts of a PDF).
+SAVE_DPI = 150
 
 
 @contextlib.contextmanager
@@ -183,15 +189,43 @@ def sample_styles(names) -> dict[str, dict]:
     return {name: styles[name] for name in names}
 
 
-def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None) -> None:
+def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None, bbox_inches="tight") -> None:
     """Write ``fig`` to ``path`` in ``fmt`` (default: the suffix of ``path``, PNG when it has none).
 
     A temporary sibling such as ``fig.png.tmp123`` keeps the intended format: the first known image suffix
-    in the name is used.
+    in the name is used. ``bbox_inches``: the part of the figure written (default: its tight bounding box).
     """
     name = Path(path).name.lower().split(".")
     fmt = fmt or next((part for part in name[1:] if part in IMAGE_FORMATS), "png")
-    fig.savefig(str(path), format=fmt, dpi=150, bbox_inches="tight")
+    fig.savefig(str(path), format=fmt, dpi=SAVE_DPI, bbox_inches=bbox_inches)
+
+
+def save_figure_formats(fig: Figure, paths) -> None:
+    """Write ``fig`` to each of ``paths`` (e.g. its PDF and PNG) as :func:`save_figure`, laid out once.
+
+    Every ``savefig`` with a layout engine or a tight bounding box first draws the figure to lay it out;
+    here the layout (constrained layout) and the tight bounding box are computed once and every file is
+    written with them (the layout engine is restored afterwards).
+    """
+    paths = list(paths)
+    if len(paths) < 2:
+        for path in paths:
+            save_figure(fig, path)
+        return
+    dpi, fig.dpi = fig.dpi, SAVE_DPI  # text extents (hinted) at the resolution of the files
+    try:
+        fig.draw_without_rendering()  # runs the layout engine
+        bbox = fig.get_tightbbox().padded(matplotlib.rcParams["savefig.pad_inches"])
+    finally:
+        fig.dpi = dpi
+    engine = fig.get_layout_engine()
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)  # no engine: savefig draws only once per file
+    try:
+        for path in paths:
+            save_figure(fig, path, bbox_inches=bbox)
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def __dir__() -> list[str]:
