@@ -95,10 +95,9 @@ def nll_grad_hess_second(
     root = np.sqrt(data_main) * inv_rate
     dslot = (excl1 * d1).reshape(n, model.slot_par.size)  # ∂a_r/∂φ_rj · φ'_rj per flat slot r·M + j
     grad = np.empty((n, nfree))
-    scaled = np.empty((n, nfree, model.n_bins))  # √n_b/ν_b · ∂ν_b/∂θ_k
-    for position, rows, coef, jacobian in _group_jacobians(structure, free, dslot, row_scale):
+    scaled = np.empty((n, nfree, model.n_bins))  # ∂ν_b/∂θ_k, then × √n_b/ν_b
+    for position, rows, coef in _jacobian_into(scaled, structure, free, dslot, row_scale):
         grad[:, position] = np.einsum("ngs,ngs->ng", coef, np.take(rho, rows, axis=1).reshape(coef.shape))
-        scaled[:, position] = jacobian
     scaled *= root[:, None, :]
     if row_scale is not None:
         rho *= row_scale  # the second-order terms below take the scaled rows
@@ -117,20 +116,28 @@ def rate_jacobian(
     phi, d1 = model.slot_factors(pars, 1)
     dslot = (_exclusive_products(phi, pairs=False)[0] * d1).reshape(n, model.slot_par.size)
     jacobian = np.empty((n, free.size, model.n_bins))
-    for position, _, _, part in _group_jacobians(_structure(model), free, dslot, row_scale):
-        jacobian[:, position] = part
+    _jacobian_into(jacobian, _structure(model), free, dslot, row_scale)
     return jacobian
 
 
-def _group_jacobians(structure: dict, free: np.ndarray, dslot: np.ndarray, row_scale: np.ndarray | None):
-    """Per group of :func:`_free_groups`: its positions in ``free``, the rows its (row, slot) pairs are in
-    (G·S,), ∂a_r/∂θ_k (× the row scale) per pair (n, G, S) and ∂ν_b/∂θ_k (n, G, B)."""
+def _jacobian_into(
+    out: np.ndarray, structure: dict, free: np.ndarray, dslot: np.ndarray, row_scale: np.ndarray | None
+) -> list[tuple]:
+    """Write ∂ν_b/∂θ_k (n, F, B) into ``out``, one matrix product per group of :func:`_free_groups`; returns
+    per group its positions in ``free``, the rows its (row, slot) pairs are in (G·S,) and ∂a_r/∂θ_k
+    (× the row scale) per pair (n, G, S)."""
+    groups = []
     for position, flat, rows, basis in _free_groups(structure, free):
         shape = (dslot.shape[0], *basis.shape[:2])  # (n, G, S): G parameters entering S pairs each
         coef = np.take(dslot, flat, axis=1).reshape(shape)
         if row_scale is not None:
             coef *= np.take(row_scale, rows, axis=1).reshape(shape)
-        yield position, rows, coef, np.matmul(coef.transpose(1, 0, 2), basis).transpose(1, 0, 2)
+        if isinstance(position, slice):  # straight into place (out[:, position] is a view)
+            np.matmul(coef.transpose(1, 0, 2), basis, out=out[:, position].transpose(1, 0, 2))
+        else:
+            out[:, position] = np.matmul(coef.transpose(1, 0, 2), basis).transpose(1, 0, 2)
+        groups.append((position, rows, coef))
+    return groups
 
 
 def _add_constraints(model, pars, data_aux, free, grad, hess) -> None:
