@@ -164,6 +164,7 @@ def test_run_paper_draws_each_figure_as_its_results_arrive(argon_results, monkey
 
     calls = []
     saved = []
+
     def save(fig, paths):
         for path in paths:
             saved.append(path.name)

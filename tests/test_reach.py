@@ -261,3 +261,29 @@ def test_cli_bad_input(change, needle):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert needle in result.output and "Traceback" not in result.output
+
+
+def test_unvalidated_internal_workspaces_pass_pyhf_schema(monkeypatch):
+    """reach_setup and the leptoquark projections build their specs without validation (compiled at once,
+    never written): the specs they build — scalar and signed forms, an NSI-family variant, a leptoquark
+    projection — pass validate_workspace all the same."""
+    from cevns_stats.experiments import leptoquark, projections
+    from cevns_stats.likelihood.workspace import build_workspace, validate_workspace
+
+    built = []
+
+    def recording(*args, **kwargs):
+        spec = build_workspace(*args, **kwargs)
+        built.append((kwargs.get("validate"), spec))
+        return spec
+
+    monkeypatch.setattr(projections, "build_workspace", recording)
+    monkeypatch.setattr(leptoquark, "build_workspace", recording)
+    detector, channels = make_detector("argon", threshold_keV=5.0), get_channels(None)
+    reach_setup(detector, channels, make_model("scalar-universal"), preset="argon")
+    reach_setup(detector, channels, make_model("vector-minimal", flavour="mu", quark="d"), preset="argon")
+    reach_setup(detector, channels, make_model("scalar-universal"), nsi_families=("atmospheric",))
+    leptoquark.future_model(leptoquark.future_templates("argo", "mu", exposure_tonne_year=10.0))
+    assert [validate for validate, _ in built] == [False] * 4
+    for _, spec in built:
+        validate_workspace(spec)

@@ -106,8 +106,9 @@ def reach_setup(
         form="linear" if signed else "scalar",
         eps_ref=None if signed else 1.0,
         flux_modifier=flux_modifier,
+        validate=False,  # compiled at once, never written (tests validate these specs)
     )
-    compiled = CompiledModel.from_workspace(spec, validate=False)  # build_workspace validated it
+    compiled = CompiledModel.from_workspace(spec, validate=False)
     compiled = replace(
         compiled.tied() if signed else compiled, pyhf_model=None, observed_main=None, observed_aux=None
     )
