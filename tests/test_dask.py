@@ -6,7 +6,12 @@ import pytest
 from cevns_stats.detector.presets import make_detector
 from cevns_stats.errors import InvalidInput
 from cevns_stats.experiments.projections import reach_setup
-from cevns_stats.inference.distributed import WORKER_MALLOC_ENVIRON, dask_client, map_tasks
+from cevns_stats.inference.distributed import (
+    LOOPBACK_DASK_CONFIG,
+    WORKER_MALLOC_ENVIRON,
+    dask_client,
+    map_tasks,
+)
 from cevns_stats.inference.reach import reach_grid
 from cevns_stats.paper.config import PaperConfig
 from cevns_stats.paper.reach_study import reach_panels
@@ -62,18 +67,21 @@ def test_local_cluster_matches_in_process():
 
 def test_paper_panels_on_workers_match_in_process():
     """Each reach panel of the paper is one task on a worker: same numbers as in-process, and the workers
-    were spawned with the malloc settings that keep the batched fits fast there."""
+    were spawned with the malloc settings that keep the batched fits fast there and without the
+    dashboard's periodic work."""
     pytest.importorskip("dask.distributed")
     tiny = PaperConfig("test", np.array([10.0, 1000.0]), np.array([10.0, 1000.0]), 2, 10)
     local = reach_panels(("lead",), tiny)
     ready = []
     with dask_client(workers=2) as client:
         environ = client.run(lambda: {k: __import__("os").environ.get(k) for k in WORKER_MALLOC_ENVIRON})
+        config = client.run(lambda: {k: __import__("dask").config.get(k) for k in LOOPBACK_DASK_CONFIG})
         remote = reach_panels(
             ("lead",), tiny, client=client, on_target=lambda t, panels: ready.append((t, panels))
         )
     assert ready == [("lead", remote["lead"])]  # once, with all four panels, in MODELS order
     assert all(env == {k: str(v) for k, v in WORKER_MALLOC_ENVIRON.items()} for env in environ.values())
+    assert all(cfg == LOOPBACK_DASK_CONFIG for cfg in config.values())  # no dashboard-only periodic work
     assert (
         list(remote["lead"])
         == list(local["lead"])
