@@ -281,7 +281,7 @@ def _poi_newton_step(model, starts, data_main, data_aux, index, poi_range) -> np
 
     The predicted free-fit starts (:mod:`.starts`) are linear in the data, while the rates are not (Poisson
     in a signal strength that moves by its whole uncertainty from toy to toy): this one-dimensional step
-    (an evaluation in one parameter) saves the free fits 0.7 of their 3.3 Newton iterations on bench_toys.
+    (an evaluation in one parameter) cuts the free fits' Newton iterations on bench_toys from 3.3 to 2.6.
     """
     _, grad, hess = nll_grad_hess(model, starts, data_main, data_aux, free=[index])
     curvature = hess[:, 0, 0]
