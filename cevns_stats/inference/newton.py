@@ -113,7 +113,8 @@ def ldl_solve(h: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     n, size = rhs.shape
     index, starts = _upper_triangle(size)
-    packed = np.take(h.reshape(n, size * size), index, axis=1).T.copy()  # column j below the diagonal
+    # (F(F+1)/2, n): row j of the upper triangle from the diagonal on (= column j of the lower one)
+    packed = np.take(h.reshape(n, size * size), index, axis=1).T.copy()
     lower = np.empty((size, size, n))  # lower[i, k] = L_ik for i > k
     pivots = np.empty((size, n))
     ok = np.ones(n, dtype=bool)
